@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `copybridge` command line.
+@main
+struct CopyBridgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copybridge",
+        abstract: "Copy-trading broker bridge over FIX 4.4.",
+        version: "0.1.0",
+        subcommands: []
+    )
+}

@@ -1,0 +1,1 @@
+// FIXSession module.
