@@ -95,7 +95,8 @@ public enum SimSettings {
     /// The instruments a simulator has when `Symbols` is not set.
     public static let defaultInstruments: [SimInstrument] = [
         SimInstrument(
-            symbol: "EUR/USD", initialPrice: FixedDecimal("1.0850")!, tickSize: FixedDecimal("0.0001")!, spreadTicks: 2),
+            symbol: "EUR/USD", initialPrice: FixedDecimal("1.0850")!, tickSize: FixedDecimal("0.0001")!,
+            spreadTicks: 2),
         SimInstrument(
             symbol: "USD/JPY", initialPrice: FixedDecimal("151.20")!, tickSize: FixedDecimal("0.01")!, spreadTicks: 2),
         SimInstrument(
