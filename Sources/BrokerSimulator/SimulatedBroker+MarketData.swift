@@ -15,7 +15,6 @@ extension SimulatedBroker {
     /// spread, and no bid falls below one tick.
     mutating func stepPrices(into out: inout [SimOutput]) {
         let maxStep = configuration.maxTicksPerStep
-        guard maxStep > 0 else { return }
         var changed: [String] = []
         for instrument in instruments {
             let steps = priceRandom.int(in: -maxStep...maxStep)

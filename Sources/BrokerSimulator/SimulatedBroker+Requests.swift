@@ -97,6 +97,14 @@ extension SimulatedBroker {
         _ m: FIXMessage, _ session: SimSessionKey, _ settings: SimSessionConfiguration, into out: inout [SimOutput]
     ) throws(SimRequestError) {
         let clOrdID = try Self.string(m, FIXTag.clOrdID)
+        // A possible duplicate (resent after a gap, or by an application unsure it was sent) of an
+        // order already received is answered with its status instead of being booked twice.
+        let possDup = (try? m.boolIfPresent(FIXTag.possDupFlag)) == true
+        let possResend = (try? m.boolIfPresent(FIXTag.possResend)) == true
+        if possDup || possResend, let known = clOrdIndex[.session(session)]?[clOrdID] {
+            out.append(.send(session, executionReport(orderList[known], .orderStatus)))
+            return
+        }
         let symbol = try Self.string(m, FIXTag.symbol)
         let sideCode = try Self.string(m, FIXTag.side)
         let quantity = try Self.decimal(m, FIXTag.orderQty)

@@ -18,6 +18,18 @@ public struct SimQuoteError: Error, Equatable, Sendable, CustomStringConvertible
 ///
 /// Everything runs at simulated time: an event due at 10:00:00.005 is executed at that instant
 /// (TransactTime says so) even when `advance` is called later.
+///
+/// Behaviour in brief (details on the methods):
+/// - Orders are acknowledged (ExecType 0) or rejected (8, with OrdRejReason and Text) at once;
+///   fills follow after `FillLatencyMs`, in `PartialFills` slices, each at the quote of its
+///   instant: market and triggered stop orders at the ask (buy) or bid (sell), limits at that
+///   price when it is at or better than the limit. A stop triggers silently when the ask (buy)
+///   or bid (sell) reaches StopPx. IOC and FOK are decided at their first execution attempt.
+/// - Day orders expire at `DayEndTime`. OrderIDs are `PREFIX-n`, ExecIDs `PREFIX-En`.
+/// - A NewOrderSingle with PossDupFlag or PossResend whose ClOrdID the session already used is
+///   answered with the order's status, never booked twice.
+/// - Every ExecutionReport of an order also goes, with CopyMsgIndicator=Y, to each other session
+///   whose `DropCopyFor` names the order's account; status answers (H, AF) go to the asker only.
 public struct SimulatedBroker: Sendable {
     public let configuration: SimulatorConfiguration
     /// Simulated time: the latest instant processed.
@@ -95,7 +107,7 @@ public struct SimulatedBroker: Sendable {
         dropCopySessions = dropCopy
         bots = configuration.bots.map { BotState(configuration: $0) }
 
-        if configuration.priceTickMs > 0 {
+        if configuration.priceTickMs > 0 && configuration.maxTicksPerStep > 0 {
             events.schedule(.priceTick, at: nowNanos + Int64(configuration.priceTickMs) * 1_000_000)
         }
         if let dayEnd = nextDayEnd(after: nowNanos) { events.schedule(.dayEnd, at: dayEnd) }

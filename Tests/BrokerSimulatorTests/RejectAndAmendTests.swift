@@ -101,6 +101,32 @@ import Testing
         #expect(execTypes(broker.received(newOrder("DUP"), on: client, at: at(3))) == "0F")
     }
 
+    @Test func aPossibleDuplicateOfAKnownOrderIsNotBookedTwice() throws {
+        var broker = makeBroker()
+        _ = broker.received(newOrder("PD"), on: client, at: at(0))
+        let resent = inbound(
+            "D", seq: 3,
+            [
+                (FIXTag.clOrdID, "PD"), (FIXTag.account, "ACC"), (FIXTag.symbol, "EUR/USD"), (FIXTag.side, "1"),
+                (FIXTag.orderQty, "100000"), (FIXTag.ordType, "1"),
+            ],
+            header: [(FIXTag.possDupFlag, "Y"), (FIXTag.origSendingTime, t0.description)])
+        let out = messages(broker.received(resent, on: client, at: at(1)))
+        #expect(out.map { $0[FIXTag.execType] } == ["I"])
+        #expect(out.first?[FIXTag.ordStatus] == "2")
+        #expect(broker.orders.count == 1)
+        #expect(broker.position(account: "ACC", symbol: "EUR/USD").quantity == 100_000)
+        // A possible duplicate the broker never saw is a new order.
+        let unseen = inbound(
+            "D", seq: 4,
+            [
+                (FIXTag.clOrdID, "PD2"), (FIXTag.symbol, "EUR/USD"), (FIXTag.side, "1"), (FIXTag.orderQty, "1000"),
+                (FIXTag.ordType, "1"),
+            ],
+            header: [(FIXTag.possResend, "Y")])
+        #expect(execTypes(broker.received(unseen, on: client, at: at(2))) == "0F")
+    }
+
     @Test func missingRequiredFieldGetsBusinessMessageReject() throws {
         var broker = makeBroker()
         let order = inbound(
