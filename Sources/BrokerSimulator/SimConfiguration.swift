@@ -115,7 +115,7 @@ public struct SimSessionConfiguration: Sendable, Equatable {
     /// Accounts whose ExecutionReports are copied to this session.
     public var dropCopyFor: SimAccountSelection
     public var fillModel: SimFillModel
-    /// Margin parameters of `account`, when this session names one.
+    /// Margin parameters of this session's default account.
     public var limits: SimAccountLimits
 
     public init(
@@ -248,10 +248,11 @@ public struct SimulatorConfiguration: Sendable {
         sessions[session] ?? defaultSession
     }
 
-    /// Margin parameters of `account`: from the session block naming it as `Account` (the first
-    /// in key order), else the broker-level defaults.
+    /// Margin parameters of `account`: from the first session block (in key order) whose
+    /// default account it is (`Account`, else the session's TargetCompID), else the broker-level
+    /// defaults.
     public func limits(for account: String) -> SimAccountLimits {
-        for key in sessions.keys.sorted() where sessions[key]?.account == account {
+        for key in sessions.keys.sorted() where (sessions[key]!.account ?? key.targetCompID) == account {
             return sessions[key]!.limits
         }
         return defaultSession.limits

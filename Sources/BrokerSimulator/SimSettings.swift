@@ -139,7 +139,7 @@ public enum SimSettings {
         SimSettingKey(
             name: "Account", type: .string, scope: .session, defaultValue: nil,
             doc: "Account for orders without Account (1); by default the session's TargetCompID. "
-                + "Equity and Leverage in the same block apply to it."),
+                + "Equity and Leverage in a session block apply to this account."),
         SimSettingKey(
             name: "Equity", type: .decimal(positive: true), scope: .both, defaultValue: nil,
             doc: "Account equity for the margin check, in price units (no currency conversion); absent: no check."),

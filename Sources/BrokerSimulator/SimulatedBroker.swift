@@ -100,7 +100,8 @@ public struct SimulatedBroker: Sendable {
         var dropCopy: [(SimSessionKey, SimAccountSelection)] = []
         for key in configuration.sessions.keys.sorted() {
             let session = configuration.sessions[key]!
-            if let account = session.account, limits[account] == nil { limits[account] = session.limits }
+            let account = session.account ?? key.targetCompID
+            if limits[account] == nil { limits[account] = session.limits }
             if !session.dropCopyFor.isEmpty { dropCopy.append((key, session.dropCopyFor)) }
         }
         accountLimits = limits

@@ -57,6 +57,12 @@ import Testing
         #expect(execTypes(broker.received(newOrder("R1", account: nil), on: client2, at: at(0))) == "0F")
         let er = try reject(&broker, newOrder("R2", account: "POOR"))
         #expect(er[FIXTag.ordRejReason] == "0")
+        // Without Account, a session block's limits apply to its TargetCompID.
+        let limited = SimSessionConfiguration(limits: SimAccountLimits(equity: 1, leverage: 1))
+        var other = makeBroker(sessions: [client: limited])
+        #expect(try reject(&other, newOrder("R3", account: nil))[FIXTag.ordRejReason] == "0")
+        #expect(execTypes(other.received(newOrder("R4", account: "ELSE"), on: client, at: at(1))) == "0F")
+        #expect(other.configuration.limits(for: "CLIENT").equity == 1)
     }
 
     @Test func rejectProbability() throws {
