@@ -61,6 +61,9 @@ private func period(_ start: String, _ end: String) -> SessionPeriod {
         #expect(schedule.nextEnd(after: t("20240305-18:00:00")) == t("20240306-17:00:00"))
 
         #expect(schedule.isSameSessionPeriod(t("20240305-09:00:00"), t("20240305-16:00:00")))
+        #expect(!schedule.isSameSessionPeriod(t("20240305-09:00:00"), t("20240305-17:00:00")))
+        let day = period("20240305-08:00:00", "20240305-17:00:00")
+        #expect(day.contains(t("20240305-08:00:00")) && !day.contains(t("20240305-17:00:00")))
         #expect(!schedule.isSameSessionPeriod(t("20240305-09:00:00"), t("20240306-09:00:00")))
         // A store created before the session opened belongs to no period: the first logon resets.
         #expect(!schedule.isSameSessionPeriod(t("20240305-07:00:00"), t("20240305-09:00:00")))
@@ -172,6 +175,17 @@ private func period(_ start: String, _ end: String) -> SessionPeriod {
         #expect(schedule.period(containing: t("20240309-08:00:00")) == period("20240309-07:30:00", "20240309-10:00:00"))
     }
 
+    @Test func aPeriodInsideTheSpringForwardGapIsSkipped() {
+        // 02:30 to 03:00 New York: on 10 March 2024 02:30 becomes 03:30 EDT, after 03:00; no period that day.
+        let schedule = SessionSchedule(
+            .daily(start: time("02:30:00"), end: time("03:00:00")), timeZone: zone("America/New_York"))
+        #expect(schedule.period(containing: t("20240309-07:45:00")) == period("20240309-07:30:00", "20240309-08:00:00"))
+        #expect(!schedule.isInSession(at: t("20240310-07:15:00")))
+        #expect(!schedule.isInSession(at: t("20240310-07:45:00")))
+        #expect(schedule.nextStart(after: t("20240310-00:00:00")) == t("20240311-06:30:00"))
+        #expect(schedule.nextEnd(after: t("20240310-00:00:00")) == t("20240311-07:00:00"))
+    }
+
     @Test func startInTheFallBackOverlapTakesTheFirstOccurrence() {
         // 01:30 happens twice in New York on 3 November 2024: first at 05:30 UTC (EDT).
         let schedule = SessionSchedule(
@@ -192,7 +206,7 @@ private func period(_ start: String, _ end: String) -> SessionPeriod {
     }
 
     @Test func sessionPeriodsAreConsistentOverAYear() {
-        // Walk a year in 97-minute steps (an odd step visits every time of day): every answer agrees with
+        // Walk a year in 193-minute steps (an odd step visits every time of day): every answer agrees with
         // the others.
         let schedules = [
             SessionSchedule(.daily(start: time("17:00:00"), end: time("16:55:00")), timeZone: zone("America/New_York")),
@@ -203,7 +217,7 @@ private func period(_ start: String, _ end: String) -> SessionPeriod {
         ]
         for schedule in schedules {
             var now = t("20240101-00:00:00")
-            let step: Int64 = 97 * 60 * 1_000_000_000
+            let step: Int64 = 193 * 60 * 1_000_000_000
             while now < t("20250101-00:00:00") {
                 let start = schedule.nextStart(after: now)!
                 let end = schedule.nextEnd(after: now)!

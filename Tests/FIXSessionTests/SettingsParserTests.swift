@@ -58,6 +58,48 @@ import Testing
         #expect(sim.connectAddresses.isEmpty)
     }
 
+    @Test func aQuickFIXCppClientFileWorksUnchanged() throws {
+        // The shape of QuickFIX's sample client and executor configurations, untouched.
+        let text = """
+            # default settings for sessions
+            [DEFAULT]
+            ConnectionType=initiator
+            ReconnectInterval=60
+            SenderCompID=CLIENT1
+            FileStorePath=store
+            FileLogPath=log
+            StartTime=00:00:00
+            EndTime=00:00:00
+            UseDataDictionary=Y
+            DataDictionary=spec/FIX44.xml
+            ScreenLogShowIncoming=N
+            ScreenLogShowOutgoing=N
+
+            # session definition
+            [SESSION]
+            # inherit ConnectionType, ReconnectInterval and SenderCompID from default
+            BeginString=FIX.4.4
+            TargetCompID=EXECUTOR
+            SocketConnectHost=localhost
+            SocketConnectPort=5001
+            HeartBtInt=30
+            ResetOnLogon=Y
+            ResetOnLogout=Y
+            ResetOnDisconnect=Y
+            """
+        let configuration = try parseSettings(text, existing: ["/cfg/spec/FIX44.xml"])
+        #expect(configuration.warnings.map(\.location.line) == [12, 13])
+        let session = configuration.sessions[0]
+        #expect(session.id == SessionID(senderCompID: "CLIENT1", targetCompID: "EXECUTOR"))
+        #expect(session.reconnectIntervalSeconds == 60)
+        #expect(session.dataDictionary == "/cfg/spec/FIX44.xml")
+        #expect(session.fileLogPath == "/cfg/log")
+        #expect(session.resetOnLogon && session.resetOnLogout && session.resetOnDisconnect)
+        #expect(
+            session.schedule.period(containing: UTCTimestamp("20240305-12:00:00")!)?.start == UTCTimestamp(
+                "20240305-00:00:00")!)
+    }
+
     @Test func entriesKeepTheirLinesAndWhetherTheyWereInherited() throws {
         let configuration = try parseSettings(
             """
@@ -118,10 +160,12 @@ import Testing
             + "ConnectionType=acceptor # role\r\n"
             + "SocketAcceptPort=5001\r\n"
             + "Password=pa#ss # the first '#' belongs to the value\r\n"
+            + "Username=#desk # a '#' right after '=' too\r\n"
         let configuration = try parseSettings(text)
         let session = configuration.sessions[0]
         #expect(session.id == SessionID(senderCompID: "ME", targetCompID: "YOU#NOTACOMMENT"))
         #expect(session.password?.revealed == "pa#ss")
+        #expect(session.username == "#desk")
         #expect(session.acceptPort == 5001)
         #expect(configuration.sessionBlocks[0]["SenderCompID"]?.location.line == 6)
     }
@@ -222,6 +266,7 @@ import Testing
             "bad value '-all +SSLv3' for 'SSLProtocol' in [SESSION]: expected protocols like 'all -SSLv3 -TLSv1' or '+TLSv1.2 +TLSv1.3' enabling a TLS version"
         ),
         ("SenderSubID=", "no value for 'SenderSubID' in [SESSION]: expected a non-empty value"),
+        ("SenderSubID=  # only a comment", "no value for 'SenderSubID' in [SESSION]: expected a non-empty value"),
     ])
     func badValuesNameFileLineKeyAndExpectation(line: String, message: String) {
         #expect(settingsProblems(initiator(line)) == ["sessions.conf:9: \(message)"])

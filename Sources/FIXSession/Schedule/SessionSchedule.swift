@@ -144,7 +144,7 @@ public struct SessionSchedule: Sendable, Hashable, CustomStringConvertible {
 
     /// Periods whose local start day lies near the local day of `time`, in ascending order, computed on
     /// demand: enough to find the one containing `time` and the next start and end after it.
-    private func candidatePeriods(around time: UTCTimestamp) -> LazyMapSequence<[Int64], SessionPeriod> {
+    private func candidatePeriods(around time: UTCTimestamp) -> some Sequence<SessionPeriod> {
         let seconds = Self.floorDiv(time.nanosecondsSinceEpoch, Self.nanosPerSecond)
         let localDay = Self.floorDiv(seconds + offset(atUTC: seconds), Self.secondsPerDay)
         let days: [Int64]
@@ -157,11 +157,12 @@ public struct SessionSchedule: Sendable, Hashable, CustomStringConvertible {
             let mostRecentStartDay = localDay - Int64(startDay.days(to: Weekday(daysSinceEpoch: localDay)))
             days = [mostRecentStartDay - 7, mostRecentStartDay, mostRecentStartDay + 7, mostRecentStartDay + 14]
         }
-        return days.lazy.map { period(startingOn: $0) }
+        return days.lazy.compactMap { period(startingOn: $0) }
     }
 
-    /// The period whose start falls on local day `day` (days since 1970-01-01 in ``timeZone``).
-    private func period(startingOn day: Int64) -> SessionPeriod {
+    /// The period whose start falls on local day `day` (days since 1970-01-01 in ``timeZone``); `nil`
+    /// when daylight saving leaves it empty (02:30 to 03:00 on a night that skips from 02:00 to 03:00).
+    private func period(startingOn day: Int64) -> SessionPeriod? {
         let (startSeconds, endSeconds): (Int64, Int64)
         switch window {
         case .nonStop:
@@ -175,6 +176,7 @@ public struct SessionSchedule: Sendable, Hashable, CustomStringConvertible {
             startSeconds = utcSeconds(localDay: day, time: start)
             endSeconds = utcSeconds(localDay: day + span, time: end)
         }
+        guard startSeconds < endSeconds else { return nil }
         return SessionPeriod(
             start: UTCTimestamp(nanosecondsSinceEpoch: startSeconds * Self.nanosPerSecond, precision: .seconds),
             end: UTCTimestamp(nanosecondsSinceEpoch: endSeconds * Self.nanosPerSecond, precision: .seconds))
