@@ -251,3 +251,19 @@ final class Harness {
         return wire.map { try! FIXFrameDecoder().decodeOne($0) }
     }
 }
+
+/// A frame with exactly these fields in this order (after 8 and 9), BodyLength and CheckSum computed.
+func rawFrame(_ fields: [(Int, String)], beginString: String = "FIX.4.4") -> ByteBuffer {
+    var body: [UInt8] = []
+    for (tag, value) in fields { body += Array("\(tag)=\(value)\u{1}".utf8) }
+    var frame = Array("8=\(beginString)\u{1}9=\(body.count)\u{1}".utf8) + body
+    let sum = frame.reduce(0) { $0 + Int($1) } % 256
+    let digits = String(sum)
+    frame += Array("10=\(String(repeating: "0", count: 3 - digits.count))\(digits)\u{1}".utf8)
+    return ByteBuffer(bytes: frame)
+}
+
+/// The message with exactly these fields in this order.
+func raw(_ fields: [(Int, String)], beginString: String = "FIX.4.4") -> FIXMessage {
+    try! FIXFrameDecoder().decodeOne(rawFrame(fields, beginString: beginString))
+}
