@@ -25,7 +25,8 @@ import Testing
                 .event(.resendRequestSent(beginSeqNo: 5, endSeqNo: 0)),
             ])
         for seq in 5...8 {
-            #expect(m.received(tw.message("0", seq: seq), at: t0).withoutTimers == [.persistNextTargetMsgSeqNum(seq + 1)])
+            #expect(
+                m.received(tw.message("0", seq: seq), at: t0).withoutTimers == [.persistNextTargetMsgSeqNum(seq + 1)])
         }
         // The last missing message releases the queued TestRequest, which is answered now.
         #expect(
@@ -42,7 +43,8 @@ import Testing
         // ... unless configured to.
         var redundant = loggedOnAcceptor { $0.sendRedundantResendRequests = true }
         _ = redundant.received(tw.message("0", seq: 5), at: t0)
-        #expect(redundant.received(tw.message("0", seq: 7), at: t0).sent == [us.out("2", seq: 3, [(7, "2"), (16, "0")])])
+        #expect(
+            redundant.received(tw.message("0", seq: 7), at: t0).sent == [us.out("2", seq: 3, [(7, "2"), (16, "0")])])
     }
 
     @Test func resendRequestsAreChunked() {
@@ -116,7 +118,8 @@ import Testing
         let info = FIXRejectInfo(.sendingTimeAccuracyProblem, refMsgType: "D")
         #expect(
             m.received(dup, at: t0).withoutTimers == [
-                .send([us.out("3", seq: 2, [(45, "2"), (58, "SendingTime accuracy problem"), (372, "D"), (373, "10")])]),
+                .send([us.out("3", seq: 2, [(45, "2"), (58, "SendingTime accuracy problem"), (372, "D"), (373, "10")])]
+                ),
                 .event(.rejectSent(refSeqNum: 2, info)),
             ])
         // The test case asks for a Reject only: the session goes on, nothing consumed.
@@ -229,7 +232,8 @@ import Testing
         #expect(actions.sent == [us.out("3", seq: 2, [(45, "2"), (58, "Invalid MsgType"), (372, "ZZ"), (373, "11")])])
         #expect(
             actions.events.contains(
-                .applicationMessageRejected(tw.message("ZZ", seq: 2), FIXRejectInfo(.invalidMsgType, refMsgType: "ZZ"))))
+                .applicationMessageRejected(tw.message("ZZ", seq: 2), FIXRejectInfo(.invalidMsgType, refMsgType: "ZZ")))
+        )
     }
 }
 
@@ -238,7 +242,10 @@ import Testing
         var m = loggedOnAcceptor { $0.validator = TestValidator(supported: ["D"]) }
         let report = tw.message(
             "8", seq: 2,
-            [(37, "id"), (17, "id"), (150, "0"), (39, "0"), (55, "WLRI"), (54, "1"), (151, "100"), (14, "0"), (6, "0.0")])
+            [
+                (37, "id"), (17, "id"), (150, "0"), (39, "0"), (55, "WLRI"), (54, "1"), (151, "100"), (14, "0"),
+                (6, "0.0"),
+            ])
         #expect(
             m.received(report, at: t0).withoutTimers == [
                 .send([

@@ -107,7 +107,9 @@ import Testing
         var m = loggedOnAcceptor()
         let reject = tw.message("3", seq: 2, [(45, "1"), (58, "bad")])
         #expect(
-            m.received(reject, at: t0).withoutTimers == [.event(.rejectReceived(reject)), .persistNextTargetMsgSeqNum(3)])
+            m.received(reject, at: t0).withoutTimers == [
+                .event(.rejectReceived(reject)), .persistNextTargetMsgSeqNum(3),
+            ])
         #expect(
             m.received(tw.message("5", seq: 3), at: t0).sent == [us.out("5", seq: 2)])
     }
@@ -186,7 +188,10 @@ import Testing
             m.received(tw.message("2", seq: 3, [(7, "5"), (16, "3")]), at: t0).sent == [
                 us.out(
                     "3", seq: 3,
-                    [(45, "3"), (58, "Value is incorrect (out of range) for this tag"), (371, "16"), (372, "2"), (373, "5")])
+                    [
+                        (45, "3"), (58, "Value is incorrect (out of range) for this tag"), (371, "16"), (372, "2"),
+                        (373, "5"),
+                    ])
             ])
     }
 
