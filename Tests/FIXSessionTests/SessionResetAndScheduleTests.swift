@@ -175,3 +175,15 @@ extension FIXMessageBuilder {
         return b.encoded()
     }
 }
+
+@Suite struct SessionTimeTests {
+    @Test func nowReadsBothClocks() {
+        let a = SessionTime.now()
+        let b = SessionTime.now()
+        #expect(b.monotonicNanoseconds >= a.monotonicNanoseconds)
+        // Some time after this code was written, and before the year 2200.
+        #expect(a.utc > UTCTimestamp(year: 2024, month: 1, day: 1)!)
+        #expect(a.utc < UTCTimestamp(year: 2200, month: 1, day: 1)!)
+        #expect(a.adding(seconds: 1.5).monotonicNanoseconds == a.monotonicNanoseconds + 1_500_000_000)
+    }
+}
