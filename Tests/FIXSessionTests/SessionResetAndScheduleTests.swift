@@ -66,7 +66,7 @@ import Testing
     }
 }
 
-@Suite struct ScheduleTests {
+@Suite struct SessionScheduleEventTests {
     @Test func newSessionPeriodLogsOutAndResets() {
         var m = loggedOnAcceptor()
         #expect(
