@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// What a session hands the application through its ``FIXSessionHandle/inbound`` sequence.
 public enum SessionInbound: Sendable {
@@ -45,6 +46,8 @@ public final class FIXEngine: Sendable {
     private let clock: FIXClock
     private let logger: Logger
     private let loopState: NIOLoopBoundBox<LoopState>
+    private let lifecycle: EngineLifecycle
+    private let stopTask = Mutex<Task<Void, Never>?>(nil)
 
     private struct LoopState {
         var started = false
@@ -75,6 +78,7 @@ public final class FIXEngine: Sendable {
     ) throws {
         let owned = group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         let loop = (group ?? owned!).next()
+        let lifecycle = EngineLifecycle(eventLoop: loop)
         do {
             let flushes = FlushCoordinator()
             var entries: [SessionIdentity: SessionEntry] = [:]
@@ -97,7 +101,7 @@ public final class FIXEngine: Sendable {
                 let driver = SessionDriver(
                     configuration: settings.session, store: store, log: log, eventLoop: loop, clock: clock,
                     logger: logger, flushes: flushes)
-                let entry = SessionEntry(driver: driver, settings: settings)
+                let entry = SessionEntry(driver: driver, settings: settings, lifecycle: lifecycle)
                 entries[id] = entry
                 ordered.append(entry)
                 switch settings.transport {
@@ -162,6 +166,7 @@ public final class FIXEngine: Sendable {
             throw error
         }
         self.ownedGroup = owned
+        self.lifecycle = lifecycle
         self.eventLoop = loop
         self.clock = clock
         self.logger = logger
@@ -186,7 +191,7 @@ public final class FIXEngine: Sendable {
     /// configured port was 0), once ``start(onApplicationMessage:)`` returned.
     public func localAddress(of identity: SessionIdentity) async -> SocketAddress? {
         guard let listener = entries[identity]?.listener else { return nil }
-        return try? await eventLoop.submit { listener.localAddress }.get()
+        return try? await lifecycle.submit { listener.localAddress }?.get()
     }
 
     /// Binds the acceptors, starts connecting the initiators, and returns once every listener is
@@ -198,9 +203,10 @@ public final class FIXEngine: Sendable {
     ///   `SessionDriver.send` on any session of this engine writes directly; the writes are
     ///   flushed together at the end of the read burst.
     public func start(onApplicationMessage: (@Sendable (FIXMessage, SessionDriver) -> Void)? = nil) async throws {
-        try await eventLoop.flatSubmit { [self] in
-            startOnLoop(onApplicationMessage)
-        }.get()
+        guard let started = lifecycle.submit({ [self] in startOnLoop(onApplicationMessage) }) else {
+            throw FIXEngineConfigurationError(description: "the engine was stopped")
+        }
+        try await started.flatMap { $0 }.get()
     }
 
     private func startOnLoop(_ handler: (@Sendable (FIXMessage, SessionDriver) -> Void)?) -> EventLoopFuture<Void> {
@@ -257,9 +263,21 @@ public final class FIXEngine: Sendable {
     /// Logout and waits for the reply up to its LogoutTimeout; then every connection closes, the
     /// sessions' ``FIXSessionHandle/inbound`` sequences finish and an engine-owned loop shuts down.
     public func stop() async {
-        let done = eventLoop.flatSubmit { [self] in stopOnLoop() }
-        try? await done.get()
+        let task = stopTask.withLock { task -> Task<Void, Never> in
+            if let task { return task }
+            let new = Task { await self.performStop() }
+            task = new
+            return new
+        }
+        await task.value
+    }
+
+    private func performStop() async {
+        if let done = lifecycle.submit({ [self] in stopOnLoop() }) {
+            try? await done.flatMap { $0 }.get()
+        }
         if let ownedGroup {
+            lifecycle.loopIsGone()
             try? await ownedGroup.shutdownGracefully()
         }
     }
@@ -308,9 +326,12 @@ final class SessionEntry: @unchecked Sendable {
     var connector: InitiatorConnector?
     var listener: AcceptorListener?
 
-    init(driver: SessionDriver, settings: FIXSessionSettings) {
+    let lifecycle: EngineLifecycle
+
+    init(driver: SessionDriver, settings: FIXSessionSettings, lifecycle: EngineLifecycle) {
         self.driver = driver
         self.settings = settings
+        self.lifecycle = lifecycle
         (inbound, continuation) = AsyncStream.makeStream(of: SessionInbound.self, bufferingPolicy: .unbounded)
     }
 }
@@ -337,14 +358,17 @@ public struct FIXSessionHandle: Sendable {
         let driver = entry.driver
         let outcome: Result<Void, SessionSendError>
         do {
-            outcome = try await driver.eventLoop.submit { () -> Result<Void, SessionSendError> in
-                do throws(SessionSendError) {
-                    try driver.send(message)
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
-            }.get()
+            guard
+                let future = entry.lifecycle.submit({ () -> Result<Void, SessionSendError> in
+                    do throws(SessionSendError) {
+                        try driver.send(message)
+                        return .success(())
+                    } catch {
+                        return .failure(error)
+                    }
+                })
+            else { throw SessionSendError.notLoggedOn }
+            outcome = try await future.get()
         } catch {
             throw .notLoggedOn  // the engine's loop is gone
         }
@@ -355,14 +379,14 @@ public struct FIXSessionHandle: Sendable {
     /// reconnects after ReconnectInterval.
     public func logout(text: String? = nil) async {
         let driver = entry.driver
-        try? await driver.eventLoop.submit { driver.logout(text: text) }.get()
+        try? await entry.lifecycle.submit { driver.logout(text: text) }?.get()
     }
 
     /// Whether the session is logged on.
     public var isLoggedOn: Bool {
         get async {
             let driver = entry.driver
-            return (try? await driver.eventLoop.submit { driver.isLoggedOn }.get()) ?? false
+            return (try? await entry.lifecycle.submit { driver.isLoggedOn }?.get()) ?? false
         }
     }
 
@@ -370,9 +394,32 @@ public struct FIXSessionHandle: Sendable {
     public var sequenceNumbers: (nextSender: Int, nextTarget: Int) {
         get async {
             let driver = entry.driver
-            return
-                (try? await driver.eventLoop.submit { (driver.nextSenderMsgSeqNum, driver.nextTargetMsgSeqNum) }.get())
-                ?? (driver.store.nextSenderMsgSeqNum, driver.store.nextTargetMsgSeqNum)
+            let onLoop = entry.lifecycle.submit { [driver.nextSenderMsgSeqNum, driver.nextTargetMsgSeqNum] }
+            let numbers =
+                (try? await onLoop?.get()) ?? [driver.store.nextSenderMsgSeqNum, driver.store.nextTargetMsgSeqNum]
+            return (numbers[0], numbers[1])
         }
+    }
+}
+
+/// Whether the engine's loop still takes work: an engine-owned loop is shut down by `stop()`, and
+/// submitting to it afterwards would be a programming error in NIO.
+final class EngineLifecycle: Sendable {
+    let eventLoop: any EventLoop
+    private let loopAvailable = Mutex(true)
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// Runs `body` on the loop, or returns `nil` when the loop is gone.
+    func submit<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> EventLoopFuture<T>? {
+        loopAvailable.withLock { available in
+            available ? eventLoop.submit(body) : nil
+        }
+    }
+
+    func loopIsGone() {
+        loopAvailable.withLock { $0 = false }
     }
 }

@@ -255,6 +255,12 @@ public final class SessionDriver: @unchecked Sendable {
             machine.restore(
                 nextSenderMsgSeqNum: store.nextSenderMsgSeqNum, nextTargetMsgSeqNum: store.nextTargetMsgSeqNum)
         }
+        if !executing { notifyCloseWaiters() }
+    }
+
+    /// Completes ``whenDisconnected()`` futures, once the disconnection's actions (its events) ran.
+    private func notifyCloseWaiters() {
+        guard connection == nil, !closeWaiters.isEmpty else { return }
         let waiters = closeWaiters
         closeWaiters.removeAll()
         for w in waiters { w.succeed(()) }
@@ -277,6 +283,7 @@ public final class SessionDriver: @unchecked Sendable {
             perform(batch.actions, newConnection: batch.newConnection)
         }
         executing = false
+        notifyCloseWaiters()
     }
 
     private func perform(_ actions: [SessionAction], newConnection: ChannelHandlerContext?) {
