@@ -218,14 +218,15 @@ struct EngineTests {
             let c = SessionWatcher(client.sessions[0])
             try await client.start()
             try await b.waitForLogon()
+            try await c.waitForLogon()
             try await client.sessions[0].send(newOrderSingle(clOrdID: "before"))
             try await b.waitForMessages(1)
 
             let driver = broker.sessions[0].driver
             try await broker.eventLoop.submit { driver.forceClose() }.get()
             try await c.waitForDisconnect()
-            try await c.waitForLogon(count: 2)
             try await b.waitForLogon(count: 2)
+            try await c.waitForLogon(count: 2)
             try await client.sessions[0].send(newOrderSingle(clOrdID: "after"))
             try await b.waitForMessages(2)
             // Logon 1, order 2, Logon 3, order 4: nothing was lost or reused.
