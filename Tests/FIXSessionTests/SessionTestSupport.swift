@@ -251,3 +251,50 @@ final class Harness {
         return wire.map { try! FIXFrameDecoder().decodeOne($0) }
     }
 }
+
+/// A frame with exactly these fields in this order (after 8 and 9), BodyLength and CheckSum computed.
+func rawFrame(_ fields: [(Int, String)], beginString: String = "FIX.4.4") -> ByteBuffer {
+    var body: [UInt8] = []
+    for (tag, value) in fields { body += Array("\(tag)=\(value)\u{1}".utf8) }
+    var frame = Array("8=\(beginString)\u{1}9=\(body.count)\u{1}".utf8) + body
+    let sum = frame.reduce(0) { $0 + Int($1) } % 256
+    let digits = String(sum)
+    frame += Array("10=\(String(repeating: "0", count: 3 - digits.count))\(digits)\u{1}".utf8)
+    return ByteBuffer(bytes: frame)
+}
+
+/// The message with exactly these fields in this order.
+func raw(_ fields: [(Int, String)], beginString: String = "FIX.4.4") -> FIXMessage {
+    try! FIXFrameDecoder().decodeOne(rawFrame(fields, beginString: beginString))
+}
+
+extension Harness {
+    @discardableResult
+    func connect(at time: SessionTime = t0) throws -> [SessionAction] { try run(machine.connected(at: time)) }
+
+    @discardableResult
+    func receive(_ message: FIXMessage, at time: SessionTime = t0) throws -> [SessionAction] {
+        try run(machine.received(message, at: time))
+    }
+
+    @discardableResult
+    func send(_ message: FIXMessageBuilder, at time: SessionTime = t0) throws -> [SessionAction] {
+        try run(machine.send(message, at: time))
+    }
+
+    @discardableResult
+    func tick(at time: SessionTime) throws -> [SessionAction] { try run(machine.tick(at: time)) }
+}
+
+/// An order as the application builds it (the session fills in the header).
+func newOrder(_ clOrdID: String = "ID", symbol: String = "INTC") -> FIXMessageBuilder {
+    var b = FIXMessageBuilder(msgType: "D")
+    b.set(11, clOrdID)
+    b.set(21, "3")
+    b.set(38, "100")
+    b.set(40, "1")
+    b.set(54, "1")
+    b.set(55, symbol)
+    b.set(60, "20240304-10:00:00")
+    return b
+}

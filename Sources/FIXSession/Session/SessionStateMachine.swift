@@ -943,17 +943,20 @@ extension SessionStateMachine {
 // MARK: - Outbound
 
 extension SessionStateMachine {
-    /// Builds a session-level message with the next sequence number. Its bytes are not kept for
-    /// resends: session-level messages are answered with a GapFill anyway.
+    /// Builds a message of the session's own with the next sequence number. The bytes of
+    /// session-level messages are not kept: a resend skips them with a GapFill anyway.
     private mutating func sendAdmin(
         _ out: inout Output, _ now: SessionTime, _ msgType: String, event: SessionEvent?,
         _ body: (inout FIXMessageBuilder) -> Void
     ) {
         var builder = header.builder(msgType: msgType, seqNum: session.nextSender, sendingTime: now.utc)
         body(&builder)
+        // A BusinessMessageReject is an application message: it is resent like one.
+        let kept = configuration.persistMessages && !SessionMessageType.isAdmin(msgType)
         out.sent(
             OutboundMessage(
-                seqNum: session.nextSender, msgType: msgType, bytes: builder.encoded(), storage: .sequenceNumberOnly),
+                seqNum: session.nextSender, msgType: msgType, bytes: builder.encoded(),
+                storage: kept ? .message : .sequenceNumberOnly),
             event)
         session.nextSender += 1
         session.lastSent = now.monotonicNanoseconds
