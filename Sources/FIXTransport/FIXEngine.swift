@@ -70,7 +70,7 @@ public final class FIXEngine: Sendable {
     public init(
         sessions: [FIXSessionSettings],
         storeFactory: @Sendable (SessionConfiguration) throws -> any MessageStore,
-        logFactory: @Sendable (SessionConfiguration) throws -> any SessionLogSink = { _ in NullSessionLog() },
+        logFactory: @Sendable (SessionConfiguration) throws -> any SessionLog = { _ in NullSessionLog() },
         group: (any EventLoopGroup)? = nil,
         clock: FIXClock = .system,
         decoder: FIXDecoderConfiguration = .init(),
@@ -91,7 +91,7 @@ public final class FIXEngine: Sendable {
                     throw FIXEngineConfigurationError(description: "session \(id) is configured twice")
                 }
                 let store: any MessageStore
-                let log: any SessionLogSink
+                let log: any SessionLog
                 do {
                     store = try storeFactory(settings.session)
                     log = try logFactory(settings.session)

@@ -116,7 +116,7 @@ public final class FIXSessionHandler: ChannelInboundHandler, RemovableChannelHan
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let text = "connection error from \(remoteDescription(context)): \(error)"
         if let driver {
-            driver.log.event(text)
+            driver.logEvent(text)
             driver.logger.warning("\(text)")
         } else {
             router?.logger.warning("\(text)")

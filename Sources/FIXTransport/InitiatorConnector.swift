@@ -52,7 +52,7 @@ final class InitiatorConnector: @unchecked Sendable {
         guard schedule.isWithinSchedule(driver.clock.now().utc) else { return }
         let endpoint = options.endpoints[nextEndpoint]
         state = .connecting
-        driver.log.event("Connecting to \(endpoint)")
+        driver.logEvent("Connecting to \(endpoint)")
         let serverHostname: String?
         if let name = options.tls?.serverName {
             serverHostname = name
@@ -89,7 +89,7 @@ final class InitiatorConnector: @unchecked Sendable {
             case .failure(let error):
                 guard case .connecting = state else { return }
                 let text = "Connection to \(endpoint) failed: \(error)"
-                driver.log.event(text)
+                driver.logEvent(text)
                 driver.logger.info("\(text)")
                 nextEndpoint = (nextEndpoint + 1) % options.endpoints.count
                 state = .idle

@@ -54,13 +54,14 @@ public final class SessionDriver: @unchecked Sendable {
     /// The session's message store.
     public let store: any MessageStore
     /// The session's message and event log.
-    public let log: any SessionLogSink
+    public let log: any SessionLog
 
     let clock: FIXClock
     let logger: Logger
     let flushes: FlushCoordinator
 
-    /// Called on ``eventLoop`` for every application message the session accepts, in order.
+    /// Called on ``eventLoop`` for every application message the session accepts, in order. A
+    /// ``FIXEngine`` sets it (and ``onEvent``) when it starts.
     public var onApplicationMessage: ((FIXMessage, SessionDriver) -> Void)?
     /// Called on ``eventLoop`` for every session event.
     public var onEvent: ((SessionEvent, SessionDriver) -> Void)?
@@ -84,7 +85,7 @@ public final class SessionDriver: @unchecked Sendable {
 
     /// A driver continuing from the store's sequence numbers.
     public convenience init(
-        configuration: SessionConfiguration, store: any MessageStore, log: any SessionLogSink = NullSessionLog(),
+        configuration: SessionConfiguration, store: any MessageStore, log: any SessionLog = NullSessionLog(),
         eventLoop: any EventLoop, clock: FIXClock = .system, logger: Logger = Logger(label: "FIXTransport")
     ) {
         self.init(
@@ -93,7 +94,7 @@ public final class SessionDriver: @unchecked Sendable {
     }
 
     init(
-        configuration: SessionConfiguration, store: any MessageStore, log: any SessionLogSink,
+        configuration: SessionConfiguration, store: any MessageStore, log: any SessionLog,
         eventLoop: any EventLoop, clock: FIXClock, logger: Logger, flushes: FlushCoordinator
     ) {
         self.identity = configuration.identity
@@ -146,14 +147,14 @@ public final class SessionDriver: @unchecked Sendable {
     /// Sends an application message: the session fills in the header, stores it and writes it. The
     /// write is flushed at the end of the current read burst, or at once outside one.
     public func send(_ message: FIXMessageBuilder) throws(SessionSendError) {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         guard !storeFailed, connection != nil else { throw .notLoggedOn }
         run(try machine.send(message, at: clock.now()))
     }
 
     /// Logs out (when logged on) and closes the connection on the reply or after LogoutTimeout.
     public func logout(text: String? = nil) {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         run(machine.logout(text: text, at: clock.now()))
     }
 
@@ -233,11 +234,12 @@ public final class SessionDriver: @unchecked Sendable {
     /// A frame (or garbled bytes) arrived on `context`.
     func received(_ result: FIXDecodeResult, on context: ChannelHandlerContext) {
         guard connection === context else { return }
+        let now = clock.now()
         switch result {
-        case .message(let message): log.incoming(message.bytes)
-        case .garbled(_, let bytes): log.incoming(bytes)
+        case .message(let message): log.incoming(message.bytes, at: now.utc)
+        case .garbled(_, let bytes): log.incoming(bytes, at: now.utc)
         }
-        run(machine.received(result, at: clock.now()))
+        run(machine.received(result, at: now))
     }
 
     /// The connection `context` closed.
@@ -296,7 +298,7 @@ public final class SessionDriver: @unchecked Sendable {
             case .deliver(let message):
                 onApplicationMessage?(message, self)
             case .event(let event):
-                log.event(event.description)
+                log.event(event, at: clock.now().utc)
                 logger.debug("\(event)")
                 onEvent?(event, self)
             case .persistNextTargetMsgSeqNum(let next):
@@ -317,6 +319,7 @@ public final class SessionDriver: @unchecked Sendable {
 
     private func write(_ messages: [OutboundMessage]) {
         guard let context = connection, !storeFailed else { return }
+        let now = clock.now().utc
         for message in messages {
             do {
                 try store.record(message)
@@ -325,7 +328,7 @@ public final class SessionDriver: @unchecked Sendable {
                 return
             }
             if case .none = message.storage {} else { needsSync = true }
-            log.outgoing(message.bytes)
+            log.outgoing(message.bytes, at: now)
             context.write(NIOAny(message.bytes), promise: nil)
         }
         if flushes.isInBurst {
@@ -340,10 +343,11 @@ public final class SessionDriver: @unchecked Sendable {
 
     private func resend(_ replay: inout ResendReplay) {
         guard let context = connection, !storeFailed else { return }
+        let now = clock.now().utc
         do {
             try store.run(&replay) { chunk in
                 for message in chunk {
-                    log.outgoing(message.bytes)
+                    log.outgoing(message.bytes, at: now)
                     context.write(NIOAny(message.bytes), promise: nil)
                 }
                 // Flush each chunk so that at most one chunk waits in memory.
@@ -386,8 +390,13 @@ public final class SessionDriver: @unchecked Sendable {
         storeFailed = true
         let text = "message store failed while \(doing): \(error); disconnecting"
         logger.error("\(text)")
-        log.event(text)
+        logEvent(text)
         connection?.close(promise: nil)
+    }
+
+    /// Writes a transport event (connecting, a failed attempt, a TLS error) to the session's event log.
+    func logEvent(_ text: String) {
+        log.event(text, at: clock.now().utc)
     }
 
     // MARK: Timer

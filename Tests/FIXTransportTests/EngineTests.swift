@@ -72,35 +72,48 @@ func withEngines(_ engines: [FIXEngine], _ body: () async throws -> Void) async 
 
 /// An acceptor engine (BROKER) and an initiator engine (CLIENT) logged on to each other; the
 /// order goes one way and the execution report the other; the initiator's stop logs out.
-func backToBack(acceptorTLS: TransportTLSOptions? = nil, initiatorTLS: TransportTLSOptions? = nil) async throws {
+/// `relay` puts something (stunnel) between them: it gets the broker's port and returns the port
+/// the client connects to.
+func backToBack(
+    acceptorTLS: TransportTLSOptions? = nil, initiatorTLS: TransportTLSOptions? = nil,
+    relay: (Int) async throws -> Int = { $0 }
+) async throws {
     let factory = TestEngines()
     let broker = try factory.engine([acceptorSession("BROKER", "CLIENT", tls: acceptorTLS)])
     try await broker.start()
-    let brokerPort = try await port(of: broker, "BROKER", "CLIENT")
-    let client = try factory.engine([initiatorSession("CLIENT", "BROKER", ports: [brokerPort], tls: initiatorTLS)])
-    try await withEngines([client, broker]) {
-        let b = SessionWatcher(broker.sessions[0])
-        let c = SessionWatcher(client.sessions[0])
-        try await client.start()
-        try await c.waitForLogon()
-        try await b.waitForLogon()
-
-        try await client.sessions[0].send(newOrderSingle(clOrdID: "ORD-1"))
-        try await b.waitForMessages(1)
-        #expect(b.messages.first?[FIXTag.clOrdID] == "ORD-1")
-        #expect(b.messages.first?.msgSeqNum == 2)
-        try await broker.sessions[0].send(executionReport(clOrdID: "ORD-1", execID: "EX-1"))
-        try await c.waitForMessages(1)
-        #expect(c.messages.first?[FIXTag.execID] == "EX-1")
-
-        await client.stop()
-        try await b.waitForEvent("the client's logout") { if case .logoutReceived = $0 { true } else { false } }
-        try await b.waitForDisconnect()
-        try await c.waitForDisconnect()
-        #expect(c.events.contains { if case .logoutSent = $0 { true } else { false } })
-        await #expect(throws: SessionSendError.notLoggedOn) {
-            try await broker.sessions[0].send(executionReport(clOrdID: "ORD-1", execID: "EX-2"))
+    try await withEngines([broker]) {
+        let brokerPort = try await port(of: broker, "BROKER", "CLIENT")
+        let clientPort = try await relay(brokerPort)
+        let client = try factory.engine([initiatorSession("CLIENT", "BROKER", ports: [clientPort], tls: initiatorTLS)])
+        try await withEngines([client]) {
+            try await converse(broker: broker, client: client)
         }
+    }
+}
+
+/// Logon, an order, its report, and the client's Logout, between two started-to-be engines.
+func converse(broker: FIXEngine, client: FIXEngine) async throws {
+    let b = SessionWatcher(broker.sessions[0])
+    let c = SessionWatcher(client.sessions[0])
+    try await client.start()
+    try await c.waitForLogon()
+    try await b.waitForLogon()
+
+    try await client.sessions[0].send(newOrderSingle(clOrdID: "ORD-1"))
+    try await b.waitForMessages(1)
+    #expect(b.messages.first?[FIXTag.clOrdID] == "ORD-1")
+    #expect(b.messages.first?.msgSeqNum == 2)
+    try await broker.sessions[0].send(executionReport(clOrdID: "ORD-1", execID: "EX-1"))
+    try await c.waitForMessages(1)
+    #expect(c.messages.first?[FIXTag.execID] == "EX-1")
+
+    await client.stop()
+    try await b.waitForEvent("the client's logout") { if case .logoutReceived = $0 { true } else { false } }
+    try await b.waitForDisconnect()
+    try await c.waitForDisconnect()
+    #expect(c.events.contains { if case .logoutSent = $0 { true } else { false } })
+    await #expect(throws: SessionSendError.notLoggedOn) {
+        try await broker.sessions[0].send(executionReport(clOrdID: "ORD-1", execID: "EX-2"))
     }
 }
 

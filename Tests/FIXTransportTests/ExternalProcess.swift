@@ -78,15 +78,20 @@ final class ExternalProcess: Sendable {
 
     var isRunning: Bool { process.isRunning }
 
-    /// Asks the program to quit with `quitCommand` (if any), waits a while, then terminates it.
+    /// Asks the program to quit with `quitCommand` (or kills it), waits a while, then kills it.
     func stop(quitCommand: String? = "QUIT", timeout: Duration = .seconds(10)) async {
-        if let quitCommand, process.isRunning { send(quitCommand) }
+        // SIGKILL, because the test runner's threads block SIGTERM and children inherit the mask.
+        if let quitCommand, process.isRunning {
+            send(quitCommand)
+        } else if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
         try? input.fileHandleForWriting.close()
         do {
             try await exit.wait(for: "\(name) to exit", timeout: timeout) { !$0.isEmpty }
         } catch {
-            process.terminate()
-            try? await exit.wait(for: "\(name) to exit after SIGTERM", timeout: timeout) { !$0.isEmpty }
+            kill(process.processIdentifier, SIGKILL)
+            try? await exit.wait(for: "\(name) to exit after SIGKILL", timeout: timeout) { !$0.isEmpty }
         }
     }
 

@@ -169,14 +169,16 @@ final class Collector<Element: Sendable>: Sendable {
 
 /// A session log that keeps event lines, so tests can wait for transport problems (a refused
 /// TLS handshake, a failed connection attempt) that are not session events.
-final class RecordingLog: SessionLogSink {
+final class RecordingLog: SessionLog {
     let lines = Collector<String>()
-    let incomingCount = Mutex(0)
-    let outgoingCount = Mutex(0)
+    let memory = MemorySessionLog()
 
-    func incoming(_ frame: ByteBuffer) { incomingCount.withLock { $0 += 1 } }
-    func outgoing(_ frame: ByteBuffer) { outgoingCount.withLock { $0 += 1 } }
-    func event(_ text: String) { lines.append(text) }
+    func incoming(_ frame: ByteBuffer, at time: UTCTimestamp) { memory.incoming(frame, at: time) }
+    func outgoing(_ frame: ByteBuffer, at time: UTCTimestamp) { memory.outgoing(frame, at: time) }
+    func event(_ text: String, at time: UTCTimestamp) {
+        memory.event(text, at: time)
+        lines.append(text)
+    }
 
     func waitForLine(containing text: String, timeout: Duration = .seconds(30)) async throws {
         try await lines.wait(for: "a log line containing '\(text)'", timeout: timeout) { lines in
