@@ -100,7 +100,7 @@ public final class FIXEngine: Sendable {
                 }
                 let driver = SessionDriver(
                     configuration: settings.session, store: store, log: log, eventLoop: loop, clock: clock,
-                    logger: logger, flushes: flushes)
+                    schedule: settings.schedule, logger: logger, flushes: flushes)
                 let entry = SessionEntry(driver: driver, settings: settings, lifecycle: lifecycle)
                 entries[id] = entry
                 ordered.append(entry)
