@@ -24,10 +24,8 @@ public struct FIXClock: Sendable {
         self.now = now
     }
 
-    /// The system's clocks: `CLOCK_REALTIME` and `NIODeadline.now()`.
-    public static let system = FIXClock {
-        SessionTime(utc: wallClockNow(), monotonicNanoseconds: Int64(NIODeadline.now().uptimeNanoseconds))
-    }
+    /// The system's clocks: `CLOCK_REALTIME` and `CLOCK_MONOTONIC` (`NIODeadline`'s scale).
+    public static let system = FIXClock { SessionTime.now(precision: .nanoseconds) }
 
     /// The clock of an `EmbeddedEventLoop`: its `now` is the monotonic reading, and UTC is
     /// `utcAtStart` plus the same elapsed time.
