@@ -232,6 +232,11 @@ public final class SessionDriver: @unchecked Sendable {
                 return false
             }
         }
+        // The engine checks the schedule once a second; a connection gets the answer of now.
+        let within = schedule.isWithinSchedule(now.utc)
+        if within != machine.isWithinSchedule {
+            run(within ? machine.scheduleOpened(at: now) : machine.scheduleClosed(at: now))
+        }
         if schedule.isNewSessionPeriod(since: store.creationTime, at: now.utc) {
             run(machine.newSessionPeriod(at: now))
         }

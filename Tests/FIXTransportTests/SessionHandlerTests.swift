@@ -311,6 +311,34 @@ struct SessionHandlerTests {
         #expect(store.creationTime >= testEpoch)
     }
 
+    @Test("an acceptor outside its schedule refuses a Logon at once, and accepts it once the schedule opens")
+    func acceptorOutsideSchedule() throws {
+        let schedule = SwitchableSchedule()
+        schedule.set(open: false)
+        let config = SessionConfiguration(
+            identity: SessionIdentity(senderCompID: "BROKER", targetCompID: "CLIENT"), connectionType: .acceptor,
+            heartBtInt: 30)
+        let s = try EmbeddedSession(config, schedule: schedule)
+        try s.connect()
+        try s.receive(s.peer.logon(at: s.now))
+        #expect(!s.channel.isActive)
+        #expect(!s.recorder.events.contains { if case .loggedOn = $0 { true } else { false } })
+        #expect(s.recorder.events.contains { if case .logonRefused = $0 { true } else { false } })
+
+        schedule.set(open: true)
+        let second = EmbeddedChannel(loop: s.loop)
+        try second.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(FIXFrameChannelDecoder()), FIXSessionHandler(driver: s.driver),
+        ])
+        try second.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9876)).wait()
+        var peer = Counterparty(of: config.identity)
+        try second.writeInbound(peer.logon(at: s.now))
+        let reply = try decodeAll(try #require(try second.readOutbound(as: ByteBuffer.self)))
+        #expect(reply.map(\.msgType) == ["A"])
+        #expect(s.driver.isLoggedOn)
+        _ = try? second.finish()
+    }
+
     @Test("without a Logout reply the connection closes after LogoutTimeout")
     func logoutTimeout() throws {
         var config = initiatorConfiguration()
