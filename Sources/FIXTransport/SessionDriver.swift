@@ -78,6 +78,7 @@ public final class SessionDriver: @unchecked Sendable {
     private var needsSync = false
     private var storeFailed = false
     private var closeWaiters: [EventLoopPromise<Void>] = []
+    private var disconnectionPending = false
 
     private struct DeferredBatch {
         var actions: [SessionAction]
@@ -266,18 +267,21 @@ public final class SessionDriver: @unchecked Sendable {
         timer?.cancel()
         timer = nil
         wantedTick = nil
+        disconnectionPending = true
         run(machine.disconnected(at: clock.now()))
-        if storeFailed {
-            // The machine counted messages the store never kept; continue from what it did keep.
+        if !executing { finishDisconnection() }
+    }
+
+    /// Once the disconnection's actions (events, a reset) have run: after a store failure, continue
+    /// from what the store kept; then complete the ``whenDisconnected()`` futures.
+    private func finishDisconnection() {
+        guard disconnectionPending, connection == nil else { return }
+        disconnectionPending = false
+        if storeFailed, !machine.isConnected {
+            // The machine counted messages the store never kept.
             machine.restore(
                 nextSenderMsgSeqNum: store.nextSenderMsgSeqNum, nextTargetMsgSeqNum: store.nextTargetMsgSeqNum)
         }
-        if !executing { notifyCloseWaiters() }
-    }
-
-    /// Completes ``whenDisconnected()`` futures, once the disconnection's actions (its events) ran.
-    private func notifyCloseWaiters() {
-        guard connection == nil, !closeWaiters.isEmpty else { return }
         let waiters = closeWaiters
         closeWaiters.removeAll()
         for w in waiters { w.succeed(()) }
@@ -300,7 +304,7 @@ public final class SessionDriver: @unchecked Sendable {
             perform(batch.actions, newConnection: batch.newConnection)
         }
         executing = false
-        notifyCloseWaiters()
+        finishDisconnection()
     }
 
     private func perform(_ actions: [SessionAction], newConnection: ChannelHandlerContext?) {

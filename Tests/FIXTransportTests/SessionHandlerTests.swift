@@ -2,6 +2,7 @@ import FIXCore
 import FIXSession
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 
 @testable import FIXTransport
@@ -44,12 +45,12 @@ final class EmbeddedSession {
     let driver: SessionDriver
     let counter = OutboundCounter()
     let recorder = Recorder()
-    let store: MemoryStore
+    let store: any MessageStore
     var peer: Counterparty
 
     init(
         _ configuration: SessionConfiguration, loop: EmbeddedEventLoop = EmbeddedEventLoop(),
-        flushes: FlushCoordinator = FlushCoordinator(), store: MemoryStore = MemoryStore(),
+        flushes: FlushCoordinator = FlushCoordinator(), store: any MessageStore = MemoryStore(),
         schedule: any SessionScheduleCheck = AlwaysOpenSchedule()
     ) throws {
         self.loop = loop
@@ -94,6 +95,29 @@ final class EmbeddedSession {
         try receive(peer.logon(at: now, heartBtInt: heartBtInt))
         #expect(driver.isLoggedOn)
     }
+}
+
+/// A memory store whose saves can be made to fail, like a full disk.
+final class FailingStore: MessageStore {
+    let inner = MemoryStore()
+    let failing = Mutex(false)
+
+    var nextSenderMsgSeqNum: Int { inner.nextSenderMsgSeqNum }
+    var nextTargetMsgSeqNum: Int { inner.nextTargetMsgSeqNum }
+    var creationTime: UTCTimestamp { inner.creationTime }
+
+    func save(_ message: ByteBuffer, seqNum: Int) throws(MessageStoreError) {
+        if failing.withLock({ $0 }) { throw MessageStoreError(.io(errno: 28), "write test.body") }
+        try inner.save(message, seqNum: seqNum)
+    }
+    func setNextSenderMsgSeqNum(_ value: Int) throws(MessageStoreError) { try inner.setNextSenderMsgSeqNum(value) }
+    func setNextTargetMsgSeqNum(_ value: Int) throws(MessageStoreError) { try inner.setNextTargetMsgSeqNum(value) }
+    func messages(in range: ClosedRange<Int>) throws(MessageStoreError) -> [StoredMessage] {
+        try inner.messages(in: range)
+    }
+    func reset(creationTime: UTCTimestamp) throws(MessageStoreError) { try inner.reset(creationTime: creationTime) }
+    func refresh() throws(MessageStoreError) { try inner.refresh() }
+    func sync() throws(MessageStoreError) { try inner.sync() }
 }
 
 func initiatorConfiguration(heartBtInt: Int = 30) -> SessionConfiguration {
@@ -336,6 +360,31 @@ struct SessionHandlerTests {
         let reply = try decodeAll(try #require(try second.readOutbound(as: ByteBuffer.self)))
         #expect(reply.map(\.msgType) == ["A"])
         #expect(s.driver.isLoggedOn)
+        _ = try? second.finish()
+    }
+
+    @Test(
+        "a store that cannot save stops the message from leaving and drops the connection; the sequence continues from the store"
+    )
+    func storeFailure() throws {
+        let store = FailingStore()
+        let s = try EmbeddedSession(initiatorConfiguration(), store: store)
+        try s.logOn()
+        store.failing.withLock { $0 = true }
+        try s.driver.send(newOrderSingle(clOrdID: "lost"))
+        #expect(try s.sent().isEmpty)
+        #expect(!s.channel.isActive)
+        #expect(s.driver.nextSenderMsgSeqNum == 2)
+        #expect(s.recorder.events.last == .disconnected)
+
+        store.failing.withLock { $0 = false }
+        let second = EmbeddedChannel(loop: s.loop)
+        try second.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(FIXFrameChannelDecoder()), FIXSessionHandler(driver: s.driver),
+        ])
+        try second.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9876)).wait()
+        let logon = try decodeAll(try #require(try second.readOutbound(as: ByteBuffer.self)))
+        #expect(logon.map(\.msgSeqNum) == [2])
         _ = try? second.finish()
     }
 
