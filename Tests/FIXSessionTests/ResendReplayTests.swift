@@ -146,3 +146,16 @@ final class CountingStore: MessageStore {
         #expect(written.map(\.bytes) == [expected.bytes])
     }
 }
+
+@Suite struct MemoryStoreTests {
+    @Test func readsAnyRangeInOrder() throws {
+        let store = MemoryStore()
+        for seq in [3, 5, 8] { try store.save(sentOrder(seq), seqNum: seq) }
+        #expect(try store.messages(in: 4...8).map(\.seqNum) == [5, 8])
+        #expect(try store.messages(in: Int.min...Int.max).map(\.seqNum) == [3, 5, 8])
+        #expect(try store.messages(in: 5...5).map(\.bytes) == [sentOrder(5)])
+        #expect(store.nextSenderMsgSeqNum == 9)
+        try store.reset(creationTime: at(1).utc)
+        #expect(store.messageCount == 0 && store.nextSenderMsgSeqNum == 1 && store.creationTime == at(1).utc)
+    }
+}
