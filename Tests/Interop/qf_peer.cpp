@@ -8,7 +8,10 @@
 //   DISCONNECT         drop the TCP connection without a Logout
 //   LOGOUT             log out
 //   SEND <n> <prefix>  send n ExecutionReports (ExecType New) with ClOrdIDs <prefix>1..n
+//   SETTARGET <n>      expect MsgSeqNum n next from the counterparty (a lower n makes QuickFIX ask for a resend)
+//   SEQNUMS            report the next sequence numbers: SEQNUMS <next sender> <next target>
 //   QUIT               stop and exit
+// Every command is acknowledged with DONE <command> once it has been carried out.
 // Written for these tests against the libquickfix-dev API; it shares no code with QuickFIX.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -127,6 +130,13 @@ int main(int argc, char** argv) {
         session->disconnect();
       } else if (command == "LOGOUT") {
         session->logout("bye");
+      } else if (command == "SETTARGET") {
+        int next = 0;
+        words >> next;
+        session->setNextTargetMsgSeqNum(next);
+      } else if (command == "SEQNUMS") {
+        emit("SEQNUMS " + std::to_string(session->getExpectedSenderNum()) + " " +
+             std::to_string(session->getExpectedTargetNum()));
       } else if (command == "SEND") {
         int count = 0;
         std::string prefix;
