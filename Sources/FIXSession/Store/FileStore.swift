@@ -13,8 +13,11 @@ import Synchronization
 /// - a FIX frame carries its own length and checksum, so the body needs no other framing: on
 ///   opening, the index is checked against the body, a torn index entry is dropped, frames the
 ///   index misses are re-indexed from the body, and a torn last frame is cut off;
-/// - `.seqnums` and `.session` are replaced whole (write a temporary file, rename it over), so
-///   they are always either the old or the new content;
+/// - `.seqnums` is overwritten in place with fixed-width text (23 bytes, within one disk sector,
+///   as QuickFIX does): it changes with every inbound message, and a rename per message would cost
+///   a directory update and, under ``SyncPolicy/always``, a second fsync on the latency path;
+/// - `.session` is replaced whole (write a temporary file, rename it over), so it is always either
+///   the old or the new content;
 /// - the next sender sequence number is the larger of `.seqnums` and the last frame in the body
 ///   plus one: a message that reached the body is never sent again under another number.
 ///
@@ -142,6 +145,7 @@ extension FileStore {
         let policy: SyncPolicy
         let body: PosixFile
         let header: PosixFile
+        let seqnumsFile: PosixFile
         var bodySize: Int
         var headerSize: Int
         /// Kept messages in body order; sequence numbers ascend.
@@ -232,7 +236,8 @@ extension FileStore {
                 sender = last.seq + 1
             }
             let state = State(
-                paths: paths, policy: policy, body: body, header: header, bodySize: bodyEnd, headerSize: headerSize,
+                paths: paths, policy: policy, body: body, header: header,
+                seqnumsFile: try PosixFile(path: paths.seqnums), bodySize: bodyEnd, headerSize: headerSize,
                 index: index, nextSender: sender, nextTarget: target, creationTime: created, notes: notes)
             if !notes.isEmpty {
                 let sync = policy != .never
@@ -240,9 +245,9 @@ extension FileStore {
                     try state.body.sync()
                     try state.header.sync()
                 }
-                try state.writeSeqNums(sync: sync)
-            } else if !PosixFS.exists(paths.seqnums) {
-                try state.writeSeqNums(sync: policy != .never)
+                try state.writeSeqNums(sync: sync, trim: true)
+            } else if try state.seqnumsFile.size() != State.seqNumsWidth {
+                try state.writeSeqNums(sync: policy != .never, trim: true)
             }
             if writeSession { try state.writeSession(sync: policy != .never) }
             return state
@@ -288,10 +293,17 @@ extension FileStore {
             return digits.count >= 10 ? digits : String(repeating: "0", count: 10 - digits.count) + digits
         }
 
-        func writeSeqNums(sync: Bool) throws(MessageStoreError) {
-            let text = "\(State.zeroPadded(nextSender)) : \(State.zeroPadded(nextTarget))"
-            try PosixFS.replace(paths.seqnums, with: Array(text.utf8), directory: paths.directory, sync: sync)
+        func writeSeqNums(sync: Bool, trim: Bool = false) throws(MessageStoreError) {
+            let text = Array("\(State.zeroPadded(nextSender)) : \(State.zeroPadded(nextTarget))".utf8)
+            try seqnumsFile.write(text, at: 0)
+            // Only sequence numbers beyond 10 digits change the width; opening the store trims a file
+            // of any other length, so the common case costs one pwrite.
+            if trim || text.count != State.seqNumsWidth { try seqnumsFile.truncate(to: text.count) }
+            if sync { try seqnumsFile.sync() }
         }
+
+        /// Length of `NNNNNNNNNN : MMMMMMMMMM`.
+        static let seqNumsWidth = 23
 
         func writeSession(sync: Bool) throws(MessageStoreError) {
             try PosixFS.replace(
@@ -315,8 +327,8 @@ extension FileStore {
             bodySize += entry.size
             headerSize += text.count
             index.append(entry)
-            // `.seqnums` is not rewritten: the body proves the next sender number, and a rename
-            // per message would cost a second fsync. It catches up with the next target update.
+            // `.seqnums` is not rewritten: the body proves the next sender number, and writing it
+            // here would cost a second fsync. It catches up with the next target update.
             nextSender = max(nextSender, seqNum + 1)
             dirty = true
         }
