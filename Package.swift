@@ -68,7 +68,7 @@ let package = Package(
         // Durable ledger in SQLite: fills, positions, P&L, statistics and fees.
         .target(
             name: "Ledger",
-            dependencies: ["FIXCore", "CopyEngine", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["FIXCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The bundled FIX broker: matching, fill models, drop copy, market data, bots, echo mode.
         .target(

@@ -7,6 +7,11 @@ struct CopyBridgeCommand: AsyncParsableCommand {
         commandName: "copybridge",
         abstract: "Copy-trading broker bridge over FIX 4.4.",
         version: "0.1.0",
-        subcommands: []
+        // One per line, so that branches adding commands merge cleanly.
+        subcommands: [
+            CheckConfigCommand.self,
+            LedgerCommand.self,
+            ReportCommand.self,
+        ]
     )
 }
