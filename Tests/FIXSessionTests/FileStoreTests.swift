@@ -10,35 +10,6 @@ import Testing
     import Darwin
 #endif
 
-/// A fresh directory under /tmp, removed with its files when the test ends.
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/fixsession-test-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(cString: template)
-    }
-
-    deinit { TemporaryDirectory.remove(path) }
-
-    static func remove(_ path: String) {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                if name == "." || name == ".." { continue }
-                let child = path + "/" + name
-                if unlink(child) != 0 { remove(child) }
-            }
-            closedir(dir)
-        }
-        rmdir(path)
-    }
-}
-
 func readFile(_ path: String) -> [UInt8] {
     (try? PosixFS.readFile(path)) ?? nil ?? []
 }
@@ -70,7 +41,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
 
 @Suite struct FileStoreTests {
     @Test func keepsMessagesAndSequenceNumbersInTheQuickFIXLayout() throws {
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         do {
             let store = try FileStore(directory: dir.path, identity: isld, creationTime: t0.utc)
             for seq in 1...3 { try store.save(sentOrder(seq), seqNum: seq) }
@@ -98,7 +69,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
     }
 
     @Test func resetStartsANewPeriod() throws {
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         do {
             let store = try FileStore(directory: dir.path, identity: isld, creationTime: t0.utc)
             try store.save(sentOrder(1), seqNum: 1)
@@ -113,7 +84,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
     }
 
     @Test func refusesToSaveOutOfOrder() throws {
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         let store = try FileStore(directory: dir.path, identity: isld, creationTime: t0.utc)
         try store.save(sentOrder(2), seqNum: 2)
         #expect(throws: MessageStoreError.self) { try store.save(sentOrder(2), seqNum: 2) }
@@ -121,7 +92,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
     }
 
     @Test func unreadableSeqNumsIsAClearError() throws {
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         _ = try FileStore(directory: dir.path, identity: isld, creationTime: t0.utc)
         writeFile(dir.path + "/FIX.4.4-ISLD-TW.seqnums", Array("hello".utf8))
         #expect {
@@ -133,7 +104,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
     }
 
     @Test func refreshSeesAnotherInstancesChanges() throws {
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         let a = try FileStore(directory: dir.path, identity: isld, creationTime: t0.utc)
         let b = try FileStore(directory: dir.path, identity: isld, creationTime: t0.utc)
         try a.save(sentOrder(1), seqNum: 1)
@@ -146,7 +117,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
 
     @Test(arguments: FileStore.SyncPolicy.allCases)
     func everySyncPolicyKeepsTheData(policy: FileStore.SyncPolicy) throws {
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         do {
             let store = try FileStore(directory: dir.path, identity: isld, syncPolicy: policy, creationTime: t0.utc)
             for seq in 1...5 { try store.save(sentOrder(seq), seqNum: seq) }
@@ -193,7 +164,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
 
     @Test func tornLastMessageIsForgottenAndItsNumberReusedOnlyIfNeverRecorded() throws {
         let n = 12
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         let (store, before, after) = try prepare(dir, count: n)
         let last = sentOrder(n, padding: 3).readableBytesView
         #expect(after.body.count == before.body.count + last.count)
@@ -220,7 +191,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
 
     @Test func messageInTheBodyButNotInTheIndexIsRecovered() throws {
         let n = 9
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         let (store, before, after) = try prepare(dir, count: n)
         #expect(after.header.count > before.header.count)
         for cut in before.header.count..<after.header.count {
@@ -238,7 +209,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
     @Test func aRecordedSequenceNumberIsNeverReusedEvenIfItsMessageIsLost() throws {
         // The message reached .seqnums (a later target update) but its body write was torn.
         let n = 7
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         let (store, before, _) = try prepare(dir, count: n)
         try store.setNextTargetMsgSeqNum(5)
         var files = Files(store)
@@ -260,7 +231,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
     }
 
     @Test func zeroFilledTailAfterPowerLossIsCutOff() throws {
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         let (store, _, after) = try prepare(dir, count: 5)
         var files = after
         files.body += [UInt8](repeating: 0, count: 4096)
@@ -274,7 +245,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
     @Test func randomTearsNeverLoseAMessageThatWasCompletelyWritten() throws {
         var rng = SplitMix(state: 20_240_304)
         for round in 0..<40 {
-            let dir = TemporaryDirectory()
+            let dir = try TemporaryDirectory()
             let n = Int.random(in: 2...40, using: &rng)
             let (store, _, after) = try prepare(dir, count: n)
             // Tear body and index independently at random points.

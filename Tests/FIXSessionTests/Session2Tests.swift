@@ -273,3 +273,20 @@ import Testing
         #expect(m.nextTargetMsgSeqNum == 2)
     }
 }
+
+@Suite struct QueueBoundTests {
+    @Test func messagesBeyondTheQueueLimitAreDroppedAndAskedForAgain() {
+        var m = loggedOnAcceptor { $0.maxQueuedMessages = 2 }
+        for seq in 5...7 { _ = m.received(tw.message("1", seq: seq, [(112, "T\(seq)")]), at: t0) }
+        // 5 and 6 were kept, 7 was not: filling the gap answers two TestRequests and stops at 7.
+        var answered: [String?] = []
+        for seq in 2...4 {
+            answered += m.received(tw.message("0", seq: seq, header: [(43, "Y"), (122, "\(t0.utc)")]), at: t0).sent
+                .map { try? FIXFrameDecoder().decodeOne($0.bytes)[112] }
+        }
+        #expect(answered == ["T5", "T6"])
+        #expect(m.nextTargetMsgSeqNum == 7)
+        // The counterparty's next message reveals the hole and 7 is requested again.
+        #expect(m.received(tw.message("0", seq: 8), at: t0).sent.map(\.msgType) == ["2"])
+    }
+}

@@ -10,7 +10,7 @@ import Testing
     let logon = us.message("A", seq: 1, [(98, "0"), (108, "30"), (553, "alice"), (554, "s3cret")])
 
     @Test func fileLogWritesQuickFIXLinesWithThePasswordMasked() throws {
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         do {
             let log = try FileSessionLog(directory: dir.path + "/logs", identity: isld)
             log.outgoing(logon.bytes, at: t0.utc)
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func fileLogAppendsAcrossRestarts() throws {
-        let dir = TemporaryDirectory()
+        let dir = try TemporaryDirectory()
         for second in 0..<2 {
             let log = try FileSessionLog(directory: dir.path, identity: isld)
             log.event("start \(second)", at: at(Double(second)).utc)

@@ -47,7 +47,9 @@ public enum SessionAction: Sendable, Equatable {
     case deliver(FIXMessage)
     /// Tell the application and the event log.
     case event(SessionEvent)
-    /// Record the next inbound sequence number in the store.
+    /// Record the next inbound sequence number in the store. It follows the deliveries it covers:
+    /// after a crash in between, those messages are requested again and redelivered with
+    /// PossDupFlag=Y (at least once), never lost.
     case persistNextTargetMsgSeqNum(Int)
     /// Reset the store: both sequence numbers back to 1, stored messages dropped, a new creation time.
     case resetStore(creationTime: UTCTimestamp)

@@ -1,5 +1,13 @@
 import FIXCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Checks inbound messages against a data dictionary. The session consults it for every message
 /// that arrives in sequence; the FIXCore `DataDictionary` conforms, tests use small hand-written ones.
 public protocol MessageValidator: Sendable {
@@ -113,4 +121,17 @@ public struct SessionTime: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(utc) (+\(monotonicNanoseconds)ns)" }
+
+    /// The system clocks now (CLOCK_REALTIME and CLOCK_MONOTONIC), for drivers. The monotonic
+    /// value is the one `NIODeadline.now().uptimeNanoseconds` reads.
+    public static func now(precision: TimestampPrecision = .milliseconds) -> SessionTime {
+        var wall = timespec()
+        var mono = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        return SessionTime(
+            utc: UTCTimestamp(
+                nanosecondsSinceEpoch: Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec), precision: precision),
+            monotonicNanoseconds: Int64(mono.tv_sec) * 1_000_000_000 + Int64(mono.tv_nsec))
+    }
 }

@@ -43,9 +43,16 @@ import NIOCore
 /// ```
 ///
 /// Execute a batch to the end before feeding the next event. With ``FileStore/SyncPolicy/batch``,
-/// call `store.sync()` before the first write of a batch. Before ``connected(at:)``, a driver
-/// whose configuration has `refreshOnLogon` reloads the store and calls
-/// ``restore(nextSenderMsgSeqNum:nextTargetMsgSeqNum:)``.
+/// record all the messages of a `.send`, call `store.sync()`, then write them. After
+/// `.disconnect`, report ``disconnected(at:)`` once the channel is closed; until then further
+/// input is ignored. Before ``connected(at:)``, a driver whose configuration has `refreshOnLogon`
+/// calls `store.refresh()` and ``restore(nextSenderMsgSeqNum:nextTargetMsgSeqNum:)``.
+///
+/// Behaviour follows the test cases: a garbled frame is ignored; a message ahead of sequence is
+/// kept and the gap requested (ResendRequestChunkSize at a time); one behind is ignored when
+/// PossDupFlag=Y and fatal otherwise; an invalid message in sequence gets a session Reject and
+/// its number is consumed; SendingTime out of MaxLatency or a wrong CompID gets a Reject and a
+/// Logout; a wrong BeginString or a missing MsgSeqNum gets a Logout and a disconnection.
 public struct SessionStateMachine: Sendable {
     /// The configuration the machine was created with.
     public let configuration: SessionConfiguration

@@ -231,7 +231,7 @@ extension FileStore {
             if let last = index.last, last.seq + 1 > sender {
                 sender = last.seq + 1
             }
-            var state = State(
+            let state = State(
                 paths: paths, policy: policy, body: body, header: header, bodySize: bodyEnd, headerSize: headerSize,
                 index: index, nextSender: sender, nextTarget: target, creationTime: created, notes: notes)
             if !notes.isEmpty {

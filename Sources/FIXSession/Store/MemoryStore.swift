@@ -43,7 +43,8 @@ public final class MemoryStore: MessageStore {
 
     public func messages(in range: ClosedRange<Int>) throws(MessageStoreError) -> [StoredMessage] {
         contents.withLock { c in
-            if range.count <= c.messages.count {
+            let (span, overflow) = range.upperBound.subtractingReportingOverflow(range.lowerBound)
+            if !overflow && span < c.messages.count {
                 return range.compactMap { seq in c.messages[seq].map { StoredMessage(seqNum: seq, bytes: $0) } }
             }
             return c.messages.filter { range.contains($0.key) }.sorted { $0.key < $1.key }
