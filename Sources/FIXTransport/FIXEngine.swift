@@ -27,7 +27,10 @@ public struct FIXEngineConfigurationError: Error, CustomStringConvertible, Senda
 /// engines to use several cores.
 ///
 /// ```swift
-/// let engine = try FIXEngine(sessions: settings, storeFactory: { try FileStore(...) })
+/// let engine = try FIXEngine(
+///     sessions: settings,
+///     storeFactory: { try FileStore(directory: storePath, identity: $0.identity, creationTime: FIXClock.wallClockNow()) },
+///     logFactory: { try FileSessionLog(directory: logPath, identity: $0.identity) })
 /// try await engine.start()
 /// let broker = engine.session(id)!
 /// for await item in broker.inbound { ... }
@@ -100,7 +103,7 @@ public final class FIXEngine: Sendable {
                 }
                 let driver = SessionDriver(
                     configuration: settings.session, store: store, log: log, eventLoop: loop, clock: clock,
-                    logger: logger, flushes: flushes)
+                    schedule: settings.schedule, logger: logger, flushes: flushes)
                 let entry = SessionEntry(driver: driver, settings: settings, lifecycle: lifecycle)
                 entries[id] = entry
                 ordered.append(entry)

@@ -57,6 +57,7 @@ public final class SessionDriver: @unchecked Sendable {
     public let log: any SessionLog
 
     let clock: FIXClock
+    let schedule: any SessionScheduleCheck
     let logger: Logger
     let flushes: FlushCoordinator
 
@@ -84,19 +85,25 @@ public final class SessionDriver: @unchecked Sendable {
     }
 
     /// A driver continuing from the store's sequence numbers.
+    ///
+    /// `schedule` decides, when a connection opens, whether the store belongs to an earlier
+    /// session period (both sequence numbers then start again at 1).
     public convenience init(
         configuration: SessionConfiguration, store: any MessageStore, log: any SessionLog = NullSessionLog(),
-        eventLoop: any EventLoop, clock: FIXClock = .system, logger: Logger = Logger(label: "FIXTransport")
+        eventLoop: any EventLoop, clock: FIXClock = .system, schedule: any SessionScheduleCheck = AlwaysOpenSchedule(),
+        logger: Logger = Logger(label: "FIXTransport")
     ) {
         self.init(
-            configuration: configuration, store: store, log: log, eventLoop: eventLoop, clock: clock, logger: logger,
-            flushes: FlushCoordinator())
+            configuration: configuration, store: store, log: log, eventLoop: eventLoop, clock: clock,
+            schedule: schedule, logger: logger, flushes: FlushCoordinator())
     }
 
     init(
         configuration: SessionConfiguration, store: any MessageStore, log: any SessionLog,
-        eventLoop: any EventLoop, clock: FIXClock, logger: Logger, flushes: FlushCoordinator
+        eventLoop: any EventLoop, clock: FIXClock, schedule: any SessionScheduleCheck = AlwaysOpenSchedule(),
+        logger: Logger, flushes: FlushCoordinator
     ) {
+        self.schedule = schedule
         self.identity = configuration.identity
         self.configuration = configuration
         self.store = store
@@ -224,6 +231,9 @@ public final class SessionDriver: @unchecked Sendable {
                 context.close(promise: nil)
                 return false
             }
+        }
+        if schedule.isNewSessionPeriod(since: store.creationTime, at: now.utc) {
+            run(machine.newSessionPeriod(at: now))
         }
         connection = context
         storeFailed = false

@@ -49,13 +49,15 @@ final class EmbeddedSession {
 
     init(
         _ configuration: SessionConfiguration, loop: EmbeddedEventLoop = EmbeddedEventLoop(),
-        flushes: FlushCoordinator = FlushCoordinator(), store: MemoryStore = MemoryStore()
+        flushes: FlushCoordinator = FlushCoordinator(), store: MemoryStore = MemoryStore(),
+        schedule: any SessionScheduleCheck = AlwaysOpenSchedule()
     ) throws {
         self.loop = loop
         self.store = store
         driver = SessionDriver(
             configuration: configuration, store: store, log: NullSessionLog(), eventLoop: loop,
-            clock: .embedded(loop, utcAtStart: testEpoch), logger: .init(label: "test"), flushes: flushes)
+            clock: .embedded(loop, utcAtStart: testEpoch), schedule: schedule, logger: .init(label: "test"),
+            flushes: flushes)
         recorder.attach(to: driver)
         peer = Counterparty(of: configuration.identity)
         channel = EmbeddedChannel(loop: loop)
@@ -276,6 +278,37 @@ struct SessionHandlerTests {
         try s.receive(s.peer.frame("5", at: s.now))
         #expect(!s.channel.isActive)
         #expect(s.recorder.events.last == .disconnected)
+    }
+
+    @Test("without a Logon reply the connection closes after LogonTimeout")
+    func logonTimeout() throws {
+        var config = initiatorConfiguration()
+        config.logonTimeout = 10
+        let s = try EmbeddedSession(config)
+        try s.connect()
+        #expect(try s.sent().map(\.msgType) == ["A"])
+        s.loop.advanceTime(by: .seconds(9))
+        #expect(s.channel.isActive)
+        s.loop.advanceTime(by: .seconds(1))
+        #expect(!s.channel.isActive)
+        #expect(s.recorder.events.contains(.logonTimeout))
+        #expect(s.recorder.events.last == .disconnected)
+    }
+
+    @Test("a store from an earlier session period is reset before the Logon")
+    func newSessionPeriodOnConnect() throws {
+        let store = MemoryStore(creationTime: UTCTimestamp(nanosecondsSinceEpoch: 0))
+        try store.setNextSenderMsgSeqNum(41)
+        try store.setNextTargetMsgSeqNum(17)
+        let schedule = ClosureSchedule(
+            isWithinSchedule: { _ in true }, isNewSessionPeriod: { created, now in created < testEpoch })
+        let s = try EmbeddedSession(initiatorConfiguration(), store: store, schedule: schedule)
+        try s.connect()
+        let logon = try s.sent()
+        #expect(logon.map(\.msgSeqNum) == [1])
+        #expect(store.nextSenderMsgSeqNum == 2)
+        #expect(store.nextTargetMsgSeqNum == 1)
+        #expect(store.creationTime >= testEpoch)
     }
 
     @Test("without a Logout reply the connection closes after LogoutTimeout")
