@@ -58,7 +58,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let signals = SimSignals([SIGINT, SIGTERM, SIGUSR1])
         let server = try BrokerSimulatorServer.serving(configuration, options: SimServerOptions(bookPath: book))
         try await server.start()
-        let ports = await server.ports()
+        let ports = server.ports()
         for plan in server.plans {
             let sessions = plan.sessions.map { "\($0.identity.targetCompID)" }.joined(separator: ", ")
             print("\(plan.name) listening on port \(ports[plan.name].map(String.init) ?? "?") for \(sessions)")
@@ -94,7 +94,9 @@ struct SimulateCommand: AsyncParsableCommand {
             for result in results {
                 switch result {
                 case .success(let run):
-                    print("PASS \(path) [\(run.target.rawValue)] \(run.steps) steps in \(run.elapsed)")
+                    let (seconds, attoseconds) = run.elapsed.components
+                    let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+                    print("PASS \(path) [\(run.target.rawValue)] \(run.steps) steps in \(ms)ms")
                 case .failure(let failure):
                     print("FAIL \(path) \(failure)")
                     failed = true

@@ -147,7 +147,7 @@ func connect(
     _ server: BrokerSimulatorServer, broker: String, senders: [String], heartBtInt: Int = 30
 ) async throws -> Loopback {
     try await server.start()
-    let port = try #require(await server.port(of: broker))
+    let port = try #require(server.port(of: broker))
     let sessions = senders.map { sender in
         FIXSessionSettings(
             session: SessionConfiguration(
@@ -253,9 +253,10 @@ func order(
     return b
 }
 
-/// The body of a message: every field but the standard header and trailer, as `tag=value|...`.
+/// MsgType and the body of a message: every field but the rest of the standard header and the
+/// trailer, as `tag=value|...`.
 func body(_ message: FIXMessage) -> String {
-    let skip = Set(FIXTag.standardHeader + FIXTag.standardTrailer + [FIXTag.beginString, FIXTag.bodyLength])
+    let skip = Set(FIXTag.standardHeader + FIXTag.standardTrailer + [8, 9, 10]).subtracting([FIXTag.msgType])
     return message.fields.indices.filter { !skip.contains(message.fields[$0].tag) }.map {
         "\(message.fields[$0].tag)=\(message.string(at: $0))"
     }.joined(separator: "|")

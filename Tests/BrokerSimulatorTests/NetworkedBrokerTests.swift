@@ -320,7 +320,7 @@ import Testing
             """
         let configuration = try parseSettings(text, in: directory)
         let server = try #require(try await BrokerSimulatorServer.startMirrors(for: configuration))
-        #expect(await server.port(of: "FOLBRK") == port)
+        #expect(server.port(of: "FOLBRK") == port)
         // The agent's own session, as `copybridge run` builds it from the same block.
         let agent = try FIXEngine(
             sessions: [SimulatorPlan.initiatorSettings(configuration.sessions[0])],

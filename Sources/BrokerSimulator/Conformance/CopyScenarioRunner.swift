@@ -149,7 +149,7 @@ public enum CopyScenarioRunner {
         let settleTimeout: Duration
 
         mutating func steps() async throws -> CopyScenarioReport {
-            let ports = await server.ports()
+            let ports = server.ports()
             let setup = CopyScenarioSetup(
                 scenario: scenario,
                 brokers: scenario.brokers.map {

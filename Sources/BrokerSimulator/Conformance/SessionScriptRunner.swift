@@ -2,6 +2,7 @@ import FIXCore
 import FIXSession
 import FIXTransport
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 
@@ -46,7 +47,10 @@ public enum SessionScriptRunner {
     public static func run(
         file path: String, targets: [SessionScript.Target]? = nil
     ) async throws -> [Result<SessionScriptResult, SessionScriptFailure>] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SessionScriptFailure(
+                title: path, target: targets?.first ?? .echo, line: 0, reason: "cannot read the script file")
+        }
         let script: SessionScript
         do {
             script = try SessionScript.parse(text)
@@ -98,6 +102,12 @@ private final class ScriptRun {
     var connection: ScriptPeerConnection?
     var saved: [String: String] = [:]
     var line = 0
+    /// The SUT's own diagnostics: only what goes wrong.
+    let logger: Logger = {
+        var logger = Logger(label: "BrokerSimulator.conformance")
+        logger.logLevel = .warning
+        return logger
+    }()
 
     init(script: SessionScript, target: SessionScript.Target, group: any EventLoopGroup) {
         self.script = script
@@ -118,9 +128,9 @@ private final class ScriptRun {
         case .echo:
             let server = try BrokerSimulatorServer.serving(
                 try sutConfiguration(role: "acceptor", extra: [("SocketAcceptPort", "0"), ("Application", "echo")]),
-                options: SimServerOptions(storage: .memory, group: group))
+                options: SimServerOptions(storage: .memory, group: group, logger: logger))
             try await server.start()
-            let port = await server.port(of: script.sutCompID) ?? 0
+            let port = server.port(of: script.sutCompID) ?? 0
             do {
                 try await execute(steps) { [group] in
                     try await ScriptPeerConnection.dial(host: "127.0.0.1", port: port, group: group)
@@ -143,7 +153,7 @@ private final class ScriptRun {
             let session = SimulatorPlan.initiatorSettings(configuration.sessions[0])
             let engine = try FIXEngine(
                 sessions: [session], storeFactory: { _ in MemoryStore(creationTime: FIXClock.wallClockNow()) },
-                group: group)
+                group: group, logger: logger)
             try await engine.start()
             let timeout = self.timeout
             do {

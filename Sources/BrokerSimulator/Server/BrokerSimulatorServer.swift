@@ -108,6 +108,8 @@ public final class BrokerSimulatorServer: Sendable {
 
     private struct Lifecycle {
         var started = false
+        /// Bound ports by broker name, kept after the listeners close.
+        var ports: [String: Int] = [:]
         var stopTask: Task<Void, Never>?
         var loopGone = false
     }
@@ -225,8 +227,9 @@ public final class BrokerSimulatorServer: Sendable {
                 })
                 started.append(host)
                 try await eventLoop.submit { host.attach() }.get()
-                let address = await self.address(of: host).map { "\($0)" } ?? "?"
-                logger.info("simulated broker \(host.plan.name) listening on \(address)")
+                let address = await self.address(of: host)
+                if let port = address?.port { lifecycle.withLock { $0.ports[host.plan.name] = port } }
+                logger.info("simulated broker \(host.plan.name) listening on \(address.map { "\($0)" } ?? "?")")
             }
         } catch {
             for host in started { await host.engine.stop() }
@@ -270,18 +273,13 @@ public final class BrokerSimulatorServer: Sendable {
     public var brokerNames: [String] { plans.map(\.name) }
 
     /// The port a broker listens on (the chosen one when its plan said 0), once started.
-    public func port(of broker: String) async -> Int? {
-        guard let host = host(broker) else { return nil }
-        return await address(of: host)?.port
+    public func port(of broker: String) -> Int? {
+        lifecycle.withLock { $0.ports[broker] }
     }
 
     /// Every broker's port, by name, once started.
-    public func ports() async -> [String: Int] {
-        var out: [String: Int] = [:]
-        for host in hosts {
-            if let port = await address(of: host)?.port { out[host.plan.name] = port }
-        }
-        return out
+    public func ports() -> [String: Int] {
+        lifecycle.withLock { $0.ports }
     }
 
     private func address(of host: SimBrokerHost) async -> SocketAddress? {
@@ -306,7 +304,7 @@ public final class BrokerSimulatorServer: Sendable {
     public func serverBook() async throws -> SimServerBook {
         var brokers: [SimServerBook.Broker] = []
         for host in hosts {
-            let port = await address(of: host)?.port
+            let port = port(of: host.plan.name)
             let book = try await onLoop { host.broker.book() }
             brokers.append(
                 SimServerBook.Broker(
