@@ -141,15 +141,17 @@ import Testing
             [DEFAULT]
             RandomSeed=1
             FillLatencyMs=7
+            PartialFills=2
             DayEndTime=none
 
             [SIMULATOR]
             RandomSeed=5
+            PartialFills=4
             Symbols=EUR/USD:1.0850,XAU/USD:2650.0
             IDPrefix=S
 
             """ + acceptorBlock("PROV", "BRIDGE", port: 9001, "DropCopyFor=ALICE")
-            + acceptorBlock("PROV", "ALICE", port: 9001, "FillLatencyMs=3")
+            + acceptorBlock("PROV", "ALICE", port: 9001, "FillLatencyMs=3\nPartialFills=5")
             + acceptorBlock("FOL", "BRIDGE", port: 9002, "RandomSeed=9\nSymbols=EUR/USD:1.1")
         let plans = try SimulatorPlan.serving(try parseSettings(text))
         #expect(plans.map(\.name) == ["PROV", "FOL"])
@@ -170,6 +172,11 @@ import Testing
         #expect(prov.configuration.session(bridge).dropCopyFor == .accounts(["ALICE"]))
         #expect(prov.configuration.session(bridge).fillModel.latency == .fixed(7))
         #expect(prov.configuration.session(alice).fillModel.latency == .fixed(3))
+        // For shared keys too: the session's own value, else [SIMULATOR], else [DEFAULT].
+        #expect(prov.configuration.session(alice).fillModel.partialFills == 5)
+        #expect(prov.configuration.session(bridge).fillModel.partialFills == 4)
+        #expect(prov.configuration.defaultSession.fillModel.partialFills == 4)
+        #expect(fol.configuration.defaultSession.fillModel.latency == .fixed(0))
     }
 
     @Test func mirroringSwapsCompIDsAndListensWhereTheInitiatorConnects() throws {

@@ -249,11 +249,17 @@ public enum SimulatorPlan {
 
         var sessionValues: [SimSessionKey: [String: String]] = [:]
         var blocks: [SimSessionKey: SettingsBlock] = [:]
+        let simulatorKeys = Set(simulatorBlock?.entries.map(\.baseKey) ?? [])
         for member in members {
             var own: [String: String] = [:]
             for entry in member.block.entries {
                 switch scope(of: entry) {
-                case .session?, .both?: own[entry.baseKey] = text(of: entry)
+                case .session?: own[entry.baseKey] = text(of: entry)
+                case .both?:
+                    // [SIMULATOR] outranks [DEFAULT]: leave the inherited value out and the session
+                    // falls back to the broker's.
+                    if entry.isInherited && simulatorKeys.contains(entry.baseKey) { continue }
+                    own[entry.baseKey] = text(of: entry)
                 case .broker?, nil: continue
                 }
             }
