@@ -76,6 +76,8 @@ let package = Package(
             dependencies: [
                 "FIXCore", "FIXMessages", "FIXSession", "FIXTransport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The running agent: wires sessions, engine, ledger, journal, admin API, metrics and dashboard.

@@ -2,8 +2,13 @@ import FIXCore
 import Foundation
 
 /// Where a simulator setting may appear.
+///
+/// In ``SimulatorConfiguration/init(settings:sessions:readFile:)`` "the broker block" is the
+/// `settings` dictionary. In a settings file it is the `[SIMULATOR]` block, and a broker-wide key
+/// may also be written in a `[SESSION]` (or `[DEFAULT]`) block: it then applies to the broker
+/// serving that session (see ``SimulatorPlan``).
 public enum SimSettingScope: String, Sendable, Equatable, CaseIterable {
-    /// The `[SIMULATOR]` block only.
+    /// Broker-wide: the broker block.
     case broker
     /// A session block only.
     case session
@@ -35,8 +40,12 @@ public enum SimSettingType: Sendable, Equatable, CustomStringConvertible {
     case choice([String])
     /// Free text.
     case string
-    /// A file path, relative to the working directory.
+    /// A file the simulator reads; in a settings file, relative to the file's directory.
     case filePath
+    /// A file the simulator writes; in a settings file, relative to the file's directory.
+    case outputFile
+    /// `Y` or `N`.
+    case flag
     /// `HH:MM:SS` in UTC, or `none`.
     case timeOfDay
 
@@ -54,6 +63,29 @@ public enum SimSettingType: Sendable, Equatable, CustomStringConvertible {
         case .choice(let words): return words.joined(separator: "|")
         case .string: return "text"
         case .filePath: return "file path"
+        case .outputFile: return "output file path"
+        case .flag: return "Y|N"
+        case .timeOfDay: return "HH:MM:SS (UTC) or none"
+        }
+    }
+
+    /// Completes "expected ..." in an error message.
+    public var expectation: String {
+        switch self {
+        case .integer(let minimum): return "an integer >= \(minimum)"
+        case .seed: return "an unsigned 64-bit integer"
+        case .decimal(let positive): return positive ? "a decimal number > 0" : "a decimal number"
+        case .probability: return "a decimal number from 0 to 1"
+        case .millisecondsRange: return "milliseconds N or MIN-MAX with 0 <= MIN <= MAX"
+        case .decimalRange: return "MIN-MAX decimals with 0 < MIN <= MAX"
+        case .symbolDecimalList: return "SYMBOL:DECIMAL,... with decimals > 0, each symbol once"
+        case .symbolList: return "SYMBOL,..."
+        case .accountList: return "ACCOUNT,... or *"
+        case .choice(let words): return "one of " + words.joined(separator: ", ")
+        case .string: return "a non-empty value"
+        case .filePath: return "the path of an existing file"
+        case .outputFile: return "a file path"
+        case .flag: return "Y or N"
         case .timeOfDay: return "HH:MM:SS (UTC) or none"
         }
     }
@@ -103,8 +135,17 @@ public enum SimSettings {
             symbol: "XAU/USD", initialPrice: FixedDecimal("2650.0")!, tickSize: FixedDecimal("0.1")!, spreadTicks: 2),
     ]
 
-    /// Every key the simulator reads, with type, scope, default and documentation.
+    /// Every key the simulator reads, with type, scope, default and documentation. The settings
+    /// schema (``schema``) is generated from this table.
     public static let keys: [SimSettingKey] = [
+        SimSettingKey(
+            name: "Simulator", type: .flag, scope: .session, defaultValue: "N",
+            doc: "Initiator sessions: Y makes `copybridge run` start a simulated broker for this session in-process, "
+                + "listening on SocketConnectHost:SocketConnectPort with the CompIDs swapped, before it connects."),
+        SimSettingKey(
+            name: "BookFile", type: .outputFile, scope: .broker, defaultValue: nil,
+            doc: "Where the broker's book (orders, fills and positions per account) is written as JSON when the "
+                + "simulator stops, and on request."),
         SimSettingKey(
             name: "Symbols", type: .symbolDecimalList, scope: .broker,
             defaultValue: "EUR/USD:1.0850,USD/JPY:151.20,XAU/USD:2650.0",
@@ -198,6 +239,37 @@ public enum SimSettings {
     public static func readTextFile(_ path: String) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Why `value` cannot be the value of `key` on its own, or `nil` when it can. Rules across
+    /// keys (a `TickSize` symbol missing from `Symbols`) and file contents are checked when the
+    /// configuration is built.
+    public static func problem(with value: String, for key: SimSettingKey) -> String? {
+        let reader = SettingsReader(values: [key.name: value], fallback: [:], session: nil)
+        do throws(SimConfigurationError) {
+            switch key.type {
+            case .integer: _ = try reader.integer(key.name)
+            case .seed: _ = try reader.seed(key.name)
+            case .decimal:
+                guard try reader.decimal(key.name) != nil else { return "expected \(key.type.expectation)" }
+            case .probability: _ = try reader.probability(key.name)
+            case .millisecondsRange: _ = try reader.latency(key.name)
+            case .decimalRange: _ = try reader.decimalRange(key.name)
+            case .symbolDecimalList:
+                guard try !reader.pairs(key.name, value.simTrimmed).isEmpty else { return "no SYMBOL:DECIMAL" }
+            case .symbolList, .accountList:
+                guard reader.list(key.name) != nil else { return "expected \(key.type.expectation)" }
+            case .string, .filePath, .outputFile:
+                guard !value.simTrimmed.isEmpty else { return "expected \(key.type.expectation)" }
+            case .choice: _ = try reader.choice(key.name)
+            case .timeOfDay: _ = try reader.timeOfDay(key.name)
+            case .flag:
+                guard ["Y", "N"].contains(value.simTrimmed.uppercased()) else { return "expected Y or N" }
+            }
+            return nil
+        } catch {
+            return error.reason
+        }
     }
 }
 

@@ -1,11 +1,15 @@
 import ArgumentParser
+import BrokerSimulator
 import FIXSession
 import Foundation
 
 /// The settings schema of the whole product: every module that owns a block kind or keys adds its
 /// schema here.
 enum CopyBridgeSettings {
-    static let schema = SettingsSchema.composed([SessionSettings.schema])
+    static let schema = SettingsSchema.composed([
+        SessionSettings.schema,
+        SimSettings.schema,
+    ])
 }
 
 /// `copybridge check-config FILE`: validates a settings file and lists its sessions.

@@ -12,6 +12,7 @@ struct CopyBridgeCommand: AsyncParsableCommand {
             CheckConfigCommand.self,
             LedgerCommand.self,
             ReportCommand.self,
+            SimulateCommand.self,
         ]
     )
 }

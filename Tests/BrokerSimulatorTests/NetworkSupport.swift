@@ -1,0 +1,286 @@
+import FIXCore
+import FIXSession
+import FIXTransport
+import Foundation
+import Synchronization
+import Testing
+
+@testable import BrokerSimulator
+
+struct WaitTimeout: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Collects what arrives from any thread and lets a test wait until a condition holds on it, with
+/// a deadline (the wait ends as soon as the condition holds: never a fixed sleep).
+final class Collector<Element: Sendable>: Sendable {
+    private struct Waiter {
+        let predicate: @Sendable ([Element]) -> Bool
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var items: [Element] = []
+        var waiters: [Int: Waiter] = [:]
+        var expired: Set<Int> = []
+        var nextID = 0
+    }
+
+    private let state = Mutex(State())
+
+    var items: [Element] { state.withLock { $0.items } }
+
+    func append(_ element: Element) {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            s.items.append(element)
+            var ready: [CheckedContinuation<Void, any Error>] = []
+            for (id, w) in s.waiters where w.predicate(s.items) {
+                s.waiters[id] = nil
+                ready.append(w.continuation)
+            }
+            return ready
+        }
+        for c in ready { c.resume() }
+    }
+
+    func wait(
+        for what: String, timeout: Duration = .seconds(20), until predicate: @escaping @Sendable ([Element]) -> Bool
+    ) async throws {
+        let id = state.withLock { s -> Int? in
+            if predicate(s.items) { return nil }
+            s.nextID += 1
+            return s.nextID
+        }
+        guard let id else { return }
+        let timer = Task {
+            do { try await Task.sleep(for: timeout) } catch { return }
+            self.expire(id, what)
+        }
+        defer { timer.cancel() }
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { s -> Bool? in
+                if s.expired.remove(id) != nil { return false }
+                if predicate(s.items) { return true }
+                s.waiters[id] = Waiter(predicate: predicate, continuation: c)
+                return nil
+            }
+            switch outcome {
+            case true?: c.resume()
+            case false?: c.resume(throwing: WaitTimeout(description: "timed out waiting for \(what)"))
+            case nil: break
+            }
+        }
+    }
+
+    private func expire(_ id: Int, _ what: String) {
+        let waiter = state.withLock { s -> Waiter? in
+            guard let w = s.waiters.removeValue(forKey: id) else {
+                s.expired.insert(id)
+                return nil
+            }
+            return w
+        }
+        waiter?.continuation.resume(throwing: WaitTimeout(description: "timed out waiting for \(what)"))
+    }
+}
+
+/// Follows one client session's inbound sequence (events and application messages).
+final class ClientWatcher: Sendable {
+    let handle: FIXSessionHandle
+    let collector = Collector<SessionInbound>()
+    private let task: Task<Void, Never>
+
+    init(_ handle: FIXSessionHandle) {
+        self.handle = handle
+        let collector = self.collector
+        task = Task {
+            for await item in handle.inbound { collector.append(item) }
+        }
+    }
+
+    deinit { task.cancel() }
+
+    var messages: [FIXMessage] {
+        collector.items.compactMap { if case .message(let m) = $0 { return m } else { return nil } }
+    }
+
+    func waitForLogon(count: Int = 1) async throws {
+        try await collector.wait(for: "logon #\(count) on \(handle.identity)") { items in
+            items.lazy.filter { if case .event(.loggedOn) = $0 { return true } else { return false } }.count >= count
+        }
+    }
+
+    /// Waits until `count` application messages satisfy `predicate`; returns them.
+    @discardableResult
+    func waitForMessages(
+        _ what: String, count: Int = 1, where predicate: @escaping @Sendable (FIXMessage) -> Bool = { _ in true }
+    ) async throws -> [FIXMessage] {
+        try await collector.wait(for: "\(count) \(what) on \(handle.identity)") { items in
+            items.lazy.filter { if case .message(let m) = $0 { return predicate(m) } else { return false } }.count
+                >= count
+        }
+        return messages.filter(predicate)
+    }
+}
+
+/// Everything a test needs from a started server and its client engine, torn down by `close()`.
+struct Loopback {
+    let server: BrokerSimulatorServer
+    let client: FIXEngine
+    let watchers: [String: ClientWatcher]
+
+    func watcher(_ sender: String) -> ClientWatcher { watchers[sender]! }
+
+    func send(_ sender: String, _ message: FIXMessageBuilder) async throws {
+        try await watchers[sender]!.handle.send(message)
+    }
+
+    func close() async {
+        await client.stop()
+        await server.stop()
+    }
+}
+
+/// Starts `server`, then a client engine with one initiator per `senders` (each connecting to the
+/// port of `broker`), and waits until every client session is logged on.
+func connect(
+    _ server: BrokerSimulatorServer, broker: String, senders: [String], heartBtInt: Int = 30
+) async throws -> Loopback {
+    try await server.start()
+    let port = try #require(server.port(of: broker))
+    let sessions = senders.map { sender in
+        FIXSessionSettings(
+            session: SessionConfiguration(
+                identity: SessionIdentity(senderCompID: sender, targetCompID: broker), connectionType: .initiator,
+                heartBtInt: heartBtInt),
+            transport: .initiator(
+                InitiatorOptions(
+                    endpoints: [TransportEndpoint(host: "127.0.0.1", port: port)],
+                    reconnectInterval: .milliseconds(100),
+                    connectTimeout: .seconds(5))))
+    }
+    let client = try FIXEngine(sessions: sessions, storeFactory: { _ in MemoryStore() })
+    var watchers: [String: ClientWatcher] = [:]
+    for handle in client.sessions { watchers[handle.identity.senderCompID] = ClientWatcher(handle) }
+    try await client.start()
+    let loopback = Loopback(server: server, client: client, watchers: watchers)
+    do {
+        for watcher in watchers.values { try await watcher.waitForLogon() }
+    } catch {
+        await loopback.close()
+        throw error
+    }
+    return loopback
+}
+
+/// Runs `body` against a loopback set-up and tears it down whatever happens.
+func withLoopback(
+    _ server: BrokerSimulatorServer, broker: String, senders: [String], _ body: (Loopback) async throws -> Void
+) async throws {
+    let loopback = try await connect(server, broker: broker, senders: senders)
+    do {
+        try await body(loopback)
+    } catch {
+        await loopback.close()
+        throw error
+    }
+    await loopback.close()
+}
+
+/// The schema the product composes, for the parts these tests exercise.
+let testSchema = SessionSettings.schema.merging(SimSettings.schema)
+
+/// Parses settings text as if it were a file in `directory`.
+func parseSettings(_ text: String, in directory: URL? = nil) throws -> CopyBridgeConfiguration {
+    let base = directory?.path ?? FileManager.default.temporaryDirectory.path
+    return try CopyBridgeConfiguration.parse(text, file: "test.conf", baseDirectory: base, schema: testSchema)
+}
+
+/// The diagnostics of settings text that does not load.
+func settingsErrors(_ text: String, in directory: URL? = nil) -> [SettingsDiagnostic] {
+    do {
+        _ = try parseSettings(text, in: directory)
+        return []
+    } catch let error as SettingsError {
+        return error.diagnostics
+    } catch {
+        return [SettingsDiagnostic(at: SourceLocation(file: "test.conf", line: nil), "\(error)")]
+    }
+}
+
+/// An acceptor `[SESSION]` block of the simulator.
+func acceptorBlock(_ sender: String = "SIM", _ target: String, port: Int = 0, _ extra: String = "") -> String {
+    """
+    [SESSION]
+    BeginString=FIX.4.4
+    SenderCompID=\(sender)
+    TargetCompID=\(target)
+    ConnectionType=acceptor
+    SocketAcceptHost=127.0.0.1
+    SocketAcceptPort=\(port)
+    \(extra)
+
+    """
+}
+
+/// A fresh temporary directory.
+func temporaryDirectory(_ prefix: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "\(prefix)-\(UUID().uuidString.prefix(8))", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// The repository root, found from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// A NewOrderSingle as a client sends it.
+func order(
+    _ clOrdID: String, side: String = "1", qty: String = "100000", symbol: String = "EUR/USD", type: String = "1",
+    price: String? = nil, account: String? = nil, tif: String? = nil
+) -> FIXMessageBuilder {
+    var b = FIXMessageBuilder(msgType: "D")
+    b.set(FIXTag.clOrdID, clOrdID)
+    if let account { b.set(FIXTag.account, account) }
+    b.set(FIXTag.symbol, symbol)
+    b.set(FIXTag.side, side)
+    b.set(FIXTag.orderQty, qty)
+    b.set(FIXTag.ordType, type)
+    if let price { b.set(FIXTag.price, price) }
+    if let tif { b.set(FIXTag.timeInForce, tif) }
+    b.set(FIXTag.transactTime, t0)
+    return b
+}
+
+/// MsgType and the body of a message: every field but the rest of the standard header and the
+/// trailer, as `tag=value|...`.
+func body(_ message: FIXMessage) -> String {
+    let skip = Set(FIXTag.standardHeader + FIXTag.standardTrailer + [8, 9, 10]).subtracting([FIXTag.msgType])
+    return message.fields.indices.filter { !skip.contains(message.fields[$0].tag) }.map {
+        "\(message.fields[$0].tag)=\(message.string(at: $0))"
+    }.joined(separator: "|")
+}
+
+func isExecutionReport(_ m: FIXMessage) -> Bool { m.msgType == "8" }
+
+/// A TCP port that was free a moment ago (for a mirrored broker, which listens where its
+/// initiator connects and so cannot use port 0).
+func freeTCPPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw WaitTimeout(description: "socket() failed") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+    }
+    guard bound == 0 else { throw WaitTimeout(description: "bind() failed") }
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
