@@ -24,10 +24,14 @@ public struct TransportTLSOptions: Sendable, Equatable {
     public var verification: Verification
     /// Whether an acceptor demands a client certificate.
     public var requireClientCertificate: Bool
+    /// Whether an acceptor checks a client certificate that is presented without demanding one.
+    public var verifyOptionalClientCertificate = false
     /// The name a client expects in the server's certificate (SNI and verification).
     public var serverName: String?
     /// The lowest protocol version accepted (1.2 by default).
     public var minimumVersion: TLSVersion
+    /// The highest protocol version offered; the library's newest when `nil`.
+    public var maximumVersion: TLSVersion? = nil
     /// OpenSSL cipher list, when set.
     public var cipherSuites: String?
 
@@ -62,9 +66,13 @@ public enum TLSContextFactory {
         var config = TLSConfiguration.makeServerConfiguration(
             certificateChain: try loadChain(certFile), privateKey: try loadKey(keyFile))
         config.minimumTLSVersion = options.minimumVersion
+        config.maximumTLSVersion = options.maximumVersion
         if let ciphers = options.cipherSuites { config.cipherSuites = ciphers }
         if options.requireClientCertificate {
             config.certificateVerification = .noHostnameVerification
+            config.trustRoots = try trustRoots(options.caFile)
+        } else if options.verifyOptionalClientCertificate {
+            config.certificateVerification = .optionalVerification
             config.trustRoots = try trustRoots(options.caFile)
         } else {
             config.certificateVerification = .none
@@ -76,6 +84,7 @@ public enum TLSContextFactory {
     public static func clientContext(_ options: TransportTLSOptions) throws -> NIOSSLContext {
         var config = TLSConfiguration.makeClientConfiguration()
         config.minimumTLSVersion = options.minimumVersion
+        config.maximumTLSVersion = options.maximumVersion
         if let ciphers = options.cipherSuites { config.cipherSuites = ciphers }
         config.trustRoots = try trustRoots(options.caFile)
         switch options.verification {

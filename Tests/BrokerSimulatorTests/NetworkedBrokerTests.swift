@@ -323,7 +323,7 @@ import Testing
         #expect(server.port(of: "FOLBRK") == port)
         // The agent's own session, as `copybridge run` builds it from the same block.
         let agent = try FIXEngine(
-            sessions: [SimulatorPlan.initiatorSettings(configuration.sessions[0])],
+            sessions: [FIXSessionSettings(settings: configuration.sessions[0])],
             storeFactory: { _ in MemoryStore() })
         let watcher = ClientWatcher(agent.sessions[0])
         try await agent.start()

@@ -150,7 +150,7 @@ private final class ScriptRun {
                     ("SocketConnectHost", "127.0.0.1"), ("SocketConnectPort", "\(listener.port)"),
                     ("HeartBtInt", "30"), ("ReconnectInterval", "1"),
                 ])
-            let session = SimulatorPlan.initiatorSettings(configuration.sessions[0])
+            let session = FIXSessionSettings(settings: configuration.sessions[0])
             let engine = try FIXEngine(
                 sessions: [session], storeFactory: { _ in MemoryStore(creationTime: FIXClock.wallClockNow()) },
                 group: group, logger: logger)

@@ -141,15 +141,13 @@ public enum SimulatorPlan {
             case (.serve, .acceptor):
                 guard let port = settings.acceptPort else { continue }  // reported by the session layer
                 endpoint = TransportEndpoint(host: settings.acceptHost ?? "0.0.0.0", port: port)
-                acceptor = AcceptorOptions(
-                    host: endpoint.host, port: port, socketReuseAddress: settings.socketReuseAddress,
-                    socketNodelay: settings.socketNoDelay)
-                identity = sessionIdentity(settings.id)
+                acceptor = AcceptorOptions(settings: settings)
+                identity = SessionIdentity(settings.id)
             case (.mirror, .initiator) where simulated:
                 guard let address = settings.connectAddresses.first else { continue }
                 endpoint = TransportEndpoint(host: address.host, port: address.port)
                 acceptor = AcceptorOptions(host: address.host, port: address.port)
-                identity = sessionIdentity(settings.id).reversed
+                identity = SessionIdentity(settings.id).reversed
             case (.mirror, .acceptor):
                 if simulated {
                     diagnostics.append(
@@ -187,11 +185,13 @@ public enum SimulatorPlan {
             var sessions: [FIXSessionSettings] = []
             var storage: [SessionIdentity: SimSessionStorage] = [:]
             for member in group.members {
-                let session = sessionConfiguration(member.settings, identity: member.identity)
+                // A mirrored session keeps its counterpart's reset flags, so both sides agree on
+                // sequence numbers, and its credentials, which the broker then requires.
+                let session = SessionConfiguration(
+                    settings: member.settings, identity: member.identity, role: .acceptor)
                 sessions.append(
                     FIXSessionSettings(
-                        session: session, transport: .acceptor(group.acceptor),
-                        schedule: scheduleCheck(member.settings.schedule)))
+                        session: session, transport: .acceptor(group.acceptor), schedule: member.settings.schedule))
                 storage[member.identity] = SimSessionStorage(
                     storePath: member.settings.fileStorePath,
                     sync: FileStore.SyncPolicy(rawValue: member.settings.fileStoreSync.rawValue) ?? .always,
@@ -294,62 +294,6 @@ public enum SimulatorPlan {
     static func text(of entry: SettingsEntry) -> String {
         if case .path(let path) = entry.value { return path }
         return entry.rawValue
-    }
-
-    static func sessionIdentity(_ id: SessionID) -> SessionIdentity {
-        SessionIdentity(
-            beginString: id.beginString, senderCompID: id.senderCompID, senderSubID: id.senderSubID,
-            targetCompID: id.targetCompID, targetSubID: id.targetSubID, qualifier: id.sessionQualifier)
-    }
-
-    /// The session layer's configuration for a session of the file, with `identity` and `role`
-    /// (by default the file's). A mirrored session keeps its counterpart's reset flags, so both
-    /// sides agree on sequence numbers, and its credentials, which the broker then requires.
-    static func sessionConfiguration(
-        _ settings: SessionSettings, identity: SessionIdentity,
-        role: SessionConfiguration.ConnectionType = .acceptor
-    ) -> SessionConfiguration {
-        var c = SessionConfiguration(
-            identity: identity, connectionType: role, heartBtInt: settings.heartbeatIntervalSeconds)
-        c.resetOnLogon = settings.resetOnLogon
-        c.resetOnLogout = settings.resetOnLogout
-        c.resetOnDisconnect = settings.resetOnDisconnect
-        c.refreshOnLogon = settings.refreshOnLogon
-        c.checkCompID = settings.checkCompID
-        c.checkLatency = settings.checkLatency
-        c.maxLatency = settings.maxLatencySeconds
-        c.sendRedundantResendRequests = settings.sendRedundantResendRequests
-        c.resendRequestChunkSize = settings.resendRequestChunkSize
-        c.persistMessages = settings.persistMessages
-        c.timestampPrecision = settings.timestampPrecision
-        c.logonTimeout = settings.logonTimeoutSeconds
-        c.logoutTimeout = settings.logoutTimeoutSeconds
-        c.username = settings.username
-        c.password = settings.password?.revealed
-        c.validationOptions = settings.validation
-        return c
-    }
-
-    /// An initiator session of the file as the transport runs it (the script runner's SUT).
-    static func initiatorSettings(_ settings: SessionSettings) -> FIXSessionSettings {
-        FIXSessionSettings(
-            session: sessionConfiguration(settings, identity: sessionIdentity(settings.id), role: .initiator),
-            transport: .initiator(
-                InitiatorOptions(
-                    endpoints: settings.connectAddresses.map { TransportEndpoint(host: $0.host, port: $0.port) },
-                    reconnectInterval: .seconds(Int64(settings.reconnectIntervalSeconds)), connectTimeout: .seconds(5),
-                    socketNodelay: settings.socketNoDelay)),
-            schedule: scheduleCheck(settings.schedule))
-    }
-
-    /// The transport's view of a settings schedule.
-    static func scheduleCheck(_ schedule: SessionSchedule) -> any SessionScheduleCheck {
-        if schedule == .nonStop { return AlwaysOpenSchedule() }
-        return ClosureSchedule(
-            isWithinSchedule: { schedule.isInSession(at: $0) },
-            isNewSessionPeriod: { creation, now in
-                schedule.isInSession(at: now) && !schedule.isSameSessionPeriod(creation, now)
-            })
     }
 }
 
