@@ -72,6 +72,18 @@ public enum ClOrdIDScheme {
     }
 }
 
+extension ClOrdIDScheme {
+    /// Whether `id` has the shape of a ClOrdID made with `prefix`.
+    public static func matches(_ id: String, prefix: String) -> Bool {
+        let bytes = id.utf8
+        guard bytes.count == prefix.utf8.count + hashLength + attemptLength, id.hasPrefix(prefix) else { return false }
+        return bytes.dropFirst(prefix.utf8.count).allSatisfy { b in
+            (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+                || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z"))
+        }
+    }
+}
+
 /// SipHash-2-4 (Aumasson and Bernstein), fed one byte at a time.
 struct SipHasher24 {
     var v0: UInt64

@@ -353,6 +353,8 @@ public struct BrokerSessionConfig: Sendable, Equatable {
     public var settleTimeoutMs: Int = 10_000
     /// Whether the broker answers RequestForPositions (35=AN) on this session.
     public var positionRequests: Bool = true
+    /// How long a finished order is remembered (late busts and corrects still apply to it).
+    public var orderRetentionMs: Int = 86_400_000
 
     public init(name: String) {
         self.name = name
@@ -399,7 +401,7 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
                     block: .session, id: s.name, key: "ClOrdIDPrefix",
                     message: "at most \(ClOrdIDScheme.maximumPrefixLength) characters")
             }
-            if s.retryLimit < 0 || s.retryBackoffMs < 0 || s.settleTimeoutMs <= 0 {
+            if s.retryLimit < 0 || s.retryBackoffMs < 0 || s.settleTimeoutMs <= 0 || s.orderRetentionMs < 0 {
                 throw CopyConfigurationError(
                     block: .session, id: s.name, key: "RetryLimit", message: "retry and timeout values must be ≥ 0")
             }

@@ -176,6 +176,9 @@ public enum CopyConfigSchema {
         CopyConfigKey(
             "PositionRequests", .session, .boolean, "Y",
             "The broker answers RequestForPositions (35=AN); reconcile positions with it."),
+        CopyConfigKey(
+            "OrderRetentionMs", .session, .integer, "86400000",
+            "How long finished orders are remembered for late busts and corrects."),
     ]
 
     /// The keys of one block, in table order.
@@ -446,5 +449,6 @@ extension BrokerSessionConfig {
         clOrdIDPrefix = try r.string("ClOrdIDPrefix")
         settleTimeoutMs = try r.integer("SettleTimeoutMs")
         positionRequests = try r.boolean("PositionRequests")
+        orderRetentionMs = try r.integer("OrderRetentionMs")
     }
 }

@@ -1,3 +1,4 @@
+import DequeModule
 import FIXCore
 
 /// Tags the engine reads or writes that FIXCore does not name.
@@ -100,9 +101,12 @@ struct SessionState {
     var settlePositions = false
     var settleDeadline: EngineTime = .max
     var seenExecIDs: Set<String> = []
-    /// Every order ever sent on the session (and provisional ones while replaying).
+    /// Order slots: live orders, finished ones within the retention window, and vacant slots.
     var orders: [OrderState] = []
     var orderIndex: [String: Int] = [:]
+    var freeSlots: [Int] = []
+    /// Finished orders by the time they finished, forgotten after `OrderRetentionMs`.
+    var finished: Deque<(at: EngineTime, slot: Int)> = []
     /// Non-terminal orders.
     var liveOrders: Set<String> = []
     var symbols: [SessionSymbol?] = []
@@ -263,6 +267,15 @@ struct OrderState {
     var allocations: [AllocationState]
     var lifecycle: OrderLifecycle = .pendingNew
     var provisional = false
+
+    /// What a slot holds once its order is forgotten.
+    static let vacant = OrderState(
+        intent: OrderIntent(
+            clOrdID: "", session: "", symbol: "", brokerSymbol: "", side: .buy, quantity: 0, brokerQuantity: 0,
+            ordType: .market,
+            timeInForce: .ioc, price: nil, account: nil, allocations: [], signal: "", attempt: 0, block: false,
+            createdAt: 0),
+        symbol: -1, sign: 1, allocations: [], lifecycle: .dropped)
 }
 
 struct RetryEntry {

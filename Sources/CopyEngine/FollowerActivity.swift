@@ -26,6 +26,10 @@ extension CopyEngine {
         let trading = followers[f].session
         if let c = m[Tag.clOrdID], sessions[trading].orderIndex[c] != nil { return }
         if let c = m[Tag.origClOrdID], sessions[trading].orderIndex[c] != nil { return }
+        if let c = m[Tag.clOrdID], ClOrdIDScheme.matches(c, prefix: sessions[trading].config.clOrdIDPrefix) {
+            decide(CopyDecision(reason: .forgottenOrder, followerID: followerID, clOrdID: c))
+            return
+        }
 
         let s: Int
         let delta: FixedDecimal

@@ -193,14 +193,38 @@ extension CopyEngine {
 
     /// Adds an order to its session's book (working quantities are the caller's business).
     mutating func insertOrder(_ si: Int, _ order: OrderState, send: Bool) {
+        forgetFinishedOrders(si)
         var order = order
         order.provisional = replaying && send
-        let oi = sessions[si].orders.count
-        sessions[si].orders.append(order)
+        let oi: Int
+        if let free = sessions[si].freeSlots.popLast() {
+            oi = free
+            sessions[si].orders[oi] = order
+        } else {
+            oi = sessions[si].orders.count
+            sessions[si].orders.append(order)
+        }
         sessions[si].orderIndex[order.intent.clOrdID] = oi
         if !order.lifecycle.isTerminal { sessions[si].liveOrders.insert(order.intent.clOrdID) }
         if order.provisional { provisional.append((si, oi)) }
         if send { pendingOrders.append((si, oi)) }
+    }
+
+    /// Forgets orders that finished longer ago than the session's retention window, so the book
+    /// stays the size of a day's trading. Reports that still arrive for them are recognised by
+    /// the shape of their ClOrdID and ignored.
+    mutating func forgetFinishedOrders(_ si: Int) {
+        let retention = Int64(sessions[si].config.orderRetentionMs) * 1_000_000
+        while let first = sessions[si].finished.first, first.at <= now - retention {
+            sessions[si].finished.removeFirst()
+            vacate(si, first.slot)
+        }
+    }
+
+    mutating func vacate(_ si: Int, _ oi: Int) {
+        sessions[si].orderIndex[sessions[si].orders[oi].intent.clOrdID] = nil
+        sessions[si].orders[oi] = .vacant
+        sessions[si].freeSlots.append(oi)
     }
 
     /// Emits the journal records of this event's orders, then their NewOrderSingles.
@@ -259,19 +283,17 @@ extension CopyEngine {
     /// An ExecutionReport for order `oi` on session `si`.
     mutating func orderExecution(_ si: Int, _ oi: Int, _ m: FIXMessage) {
         let clOrdID = sessions[si].orders[oi].intent.clOrdID
+        // Reports about our orders are idempotent without ExecID bookkeeping: CumQty says what is
+        // filled, so a resend changes nothing, and only a bust or correct may lower it.
         let execID = m[Tag.execID]
-        if let e = execID, sessions[si].seenExecIDs.contains(e) {
-            decide(CopyDecision(reason: .duplicateExecID, signal: e, clOrdID: clOrdID))
-            return
-        }
         journalCurrentMessage()
-        if let e = execID { sessions[si].seenExecIDs.insert(e) }
         let order = sessions[si].orders[oi]
         let cs = sessionSymbol(si, order.symbol).contractSize
         let execType = m.byte(Tag.execType)
         var delta: FixedDecimal = 0
         if let cum = m.optionalDecimal(Tag.cumQty) {
             delta = (cs == 1 ? cum : cum * cs) - order.cumQty
+            if delta.isNegative && execType != UInt8(ascii: "H") && execType != UInt8(ascii: "G") { delta = 0 }
         } else if execType == UInt8(ascii: "F"), let q = m.optionalDecimal(Tag.lastQty) {
             delta = cs == 1 ? q : q * cs
         }
@@ -294,6 +316,7 @@ extension CopyEngine {
             sessions[si].orders[oi].lifecycle = next
             if next.isTerminal {
                 sessions[si].liveOrders.remove(clOrdID)
+                sessions[si].finished.append((now, oi))
                 finishOrder(
                     si, oi, unknownAtBroker: unknownAtBroker, text: m[Tag.text], rejectReason: m[Tag.ordRejReason])
             } else if !delta.isZero && sessions[si].config.closeThenOpen {

@@ -44,6 +44,7 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
     case attemptsExhausted = "attempts-exhausted"
     case remainderReplanned = "remainder-replanned"
     case unallocatedResidue = "unallocated-residue"
+    case forgottenOrder = "forgotten-order"
     // Recovery
     case orderSettled = "order-settled"
     case orderUnknownAtBroker = "order-unknown-at-broker"
@@ -98,6 +99,8 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
             return "The ClOrdID attempt counter for this signal is used up; the follower is degraded."
         case .remainderReplanned:
             return "An order ended partly filled; the remainder was planned against the target again."
+        case .forgottenOrder:
+            return "A report for one of our orders finished longer ago than OrderRetentionMs was ignored."
         case .unallocatedResidue:
             return "Part of a block fill could not be allocated in whole lots and stays unallocated."
         case .orderSettled: return "An order of unknown outcome was settled with the broker."

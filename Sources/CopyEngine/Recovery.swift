@@ -99,13 +99,11 @@ extension CopyEngine {
         guard !provisional.isEmpty else { return }
         for (si, oi) in provisional where sessions[si].orders[oi].provisional {
             let order = sessions[si].orders[oi]
-            sessions[si].orders[oi].provisional = false
-            sessions[si].orders[oi].lifecycle = .dropped
-            sessions[si].orderIndex[order.intent.clOrdID] = nil
             sessions[si].liveOrders.remove(order.intent.clOrdID)
             for alloc in order.allocations {
                 followers[alloc.follower].symbols[order.symbol]!.working -= .signed(alloc.open, order.sign)
             }
+            vacate(si, oi)
         }
         provisional.removeAll()
     }

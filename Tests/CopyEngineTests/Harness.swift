@@ -78,6 +78,7 @@ struct SimBroker {
     /// Steps for each new order, by the order's number on its session (0-based).
     var policy: (Order, Int) -> [Step] = { _, _ in [.ack, .fill(nil)] }
     var price: FixedDecimal = dec("1.1")
+    var answersStatusRequests = true
     var orders: [String: Order] = [:]
     var ordersPerSession: [String: Int] = [:]
     /// Every NewOrderSingle received, in order.
@@ -121,6 +122,7 @@ struct SimBroker {
             newOrder(session: session, m)
         } else if m.isMsgType("H") {
             statusRequests.append(m[11]!)
+            guard answersStatusRequests else { return }
             let key = session + "|" + m[11]!
             if let o = orders[key] {
                 report(o, execType: "I", lastQty: nil)

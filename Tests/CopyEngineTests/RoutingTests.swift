@@ -201,4 +201,30 @@ struct RoutingTests {
         #expect(CopyEngine.allocate(mixed, filled: dec("2.5"), total: 5) == [2, 0])
         #expect(CopyEngine.allocate(mixed, filled: 4, total: 5) == [2, 2])
     }
+
+    @Test func finishedOrdersAreForgottenAfterTheRetentionWindow() throws {
+        var beta = BrokerSessionConfig(name: "beta")
+        beta.orderRetentionMs = 1000
+        let config = setup(
+            followers: [follower("bob", account: "BOB-07", equity: 10_000) { $0.lotSize = 1000 }],
+            sessions: [BrokerSessionConfig(name: "alpha"), beta])
+        var w = try World(config)
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000")
+        let first = w.sentClOrdIDs[0]
+        _ = w.advance(2000 * ms)
+        w.providerFill(side: "1", qty: "100000")
+        let beta0 = w.engine.sessions[w.engine.sessionIndex["beta"]!]
+        #expect(beta0.orderIndex[first] == nil)
+        #expect(beta0.orders.count == 1)  // the slot was reused
+        // A very late resend about the forgotten order is not mistaken for his own trade.
+        let late = Reports.executionReport(
+            execID: "LATE", account: "BOB-07", symbol: "EUR/USD", side: "1", orderQty: 10_000, lastQty: 10_000,
+            lastPx: dec("1.1"),
+            cumQty: 10_000, ordStatus: "2", execType: "F", clOrdID: first, transactTime: t0, possDup: true)
+        w.send(.executionReport(session: "beta", message: late, receivedAt: w.advance()))
+        #expect(w.reasons().last == .forgottenOrder)
+        #expect(w.position("bob") == 20_000)
+        #expect(w.view("bob")?.detached == false)
+    }
 }
