@@ -9,10 +9,13 @@ struct CopyBridgeCommand: AsyncParsableCommand {
         version: "0.1.0",
         // One per line, so that branches adding commands merge cleanly.
         subcommands: [
+            RunCommand.self,
             CheckConfigCommand.self,
             LedgerCommand.self,
             ReportCommand.self,
             SimulateCommand.self,
-        ]
+        ],
+        // `swift run copybridge` runs the agent on sessions.conf.
+        defaultSubcommand: RunCommand.self
     )
 }
