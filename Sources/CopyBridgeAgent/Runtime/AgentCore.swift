@@ -676,16 +676,26 @@ final class AgentCore: @unchecked Sendable {
         var phases: [String: SessionPhase] = [:]
         for name in slotOrder { phases[name] = engine.sessionPhase(name) }
         var statuses: [String: FollowerStatus] = [:]
-        for f in configuration.engine.followers { statuses[f.followerID] = engine.followerStatus(f.followerID) }
+        var positions: [String: [String: FixedDecimal]] = [:]
+        for f in configuration.engine.followers {
+            statuses[f.followerID] = engine.followerStatus(f.followerID)
+            for symbol in knownSymbols {
+                if let view = engine.followerPosition(f.followerID, symbol: symbol), !view.position.isZero {
+                    positions[f.followerID, default: [:]][symbol] = view.position
+                }
+            }
+        }
         return AgentProgress(
             loggedOn: Set(slotOrder.filter { slots[$0]!.loggedOn }), phases: phases, followerStatus: statuses,
             signals: activity.signals, copies: activity.copies, ordersSent: activity.ordersSent,
             filledOrders: activity.filledOrders, rejectedOrders: activity.rejectedOrders,
-            liveOrders: liveOrderCount(), halted: halted)
+            liveOrders: liveOrderCount(), followerPositions: positions, halted: halted)
     }
 
-    /// Completes when `check` holds, evaluated now and after every drain.
-    func waitUntil(_ check: @escaping (AgentProgress) -> Bool) -> EventLoopFuture<Void> {
+    /// Completes when `check` holds, evaluated now and after every drain; fails after `timeout`.
+    func waitUntil(
+        _ what: String, timeout: TimeAmount, _ check: @escaping (AgentProgress) -> Bool
+    ) -> EventLoopFuture<Void> {
         let promise = loop.makePromise(of: Void.self)
         if crashed {
             promise.fail(AgentRuntimeError.stopped)
@@ -693,6 +703,12 @@ final class AgentCore: @unchecked Sendable {
             promise.succeed(())
         } else {
             progressWaiters.append((check, promise))
+            let futureResult = promise.futureResult
+            let expiry = loop.scheduleTask(in: timeout) { [self] in
+                progressWaiters.removeAll { $0.promise.futureResult === futureResult }
+                promise.fail(AgentRuntimeError.timedOut(what))
+            }
+            futureResult.whenComplete { _ in expiry.cancel() }
         }
         return promise.futureResult
     }
@@ -864,6 +880,8 @@ public struct AgentProgress: Sendable {
     public var rejectedOrders: Int
     /// Orders sent and not yet final.
     public var liveOrders: Int
+    /// Each follower's non-zero positions by canonical symbol, in units, as the engine knows them.
+    public var followerPositions: [String: [String: FixedDecimal]]
     /// Why the agent stopped sending orders, if it did.
     public var halted: String?
 

@@ -324,9 +324,8 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
 
     private func performStop(_ running: Running) async -> AgentSummary {
         let core = running.core
-        let drainTimeout = TimeAmount.nanoseconds(
-            Int64(options.stopDrainTimeout.components.seconds) * 1_000_000_000
-                + options.stopDrainTimeout.components.attoseconds / 1_000_000_000)
+        let (seconds, attoseconds) = options.stopDrainTimeout.components
+        let drainTimeout = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         running.tick?.cancel()
         if let drained = try? await core.loop.submit({ core.beginStop(timeout: drainTimeout) }).get() {
             try? await drained.get()
@@ -380,16 +379,10 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
         _ what: String, timeout: Duration = .seconds(30), _ condition: @escaping @Sendable (AgentProgress) -> Bool
     ) async throws {
         guard let core = running?.core else { throw AgentRuntimeError.notStarted }
-        let future = try await core.loop.submit { core.waitUntil(condition) }.get()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await future.get() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw AgentRuntimeError.timedOut(what)
-            }
-            try await group.next()
-            group.cancelAll()
-        }
+        let (seconds, attoseconds) = timeout.components
+        let amount = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let future = try await core.loop.submit { core.waitUntil(what, timeout: amount, condition) }.get()
+        try await future.get()
     }
 
     /// The run's figures so far.

@@ -7,19 +7,25 @@ public struct AgentService: Service {
     public let runtime: AgentRuntime
     /// Stop on its own after this long (`--duration`); `nil`: until shut down.
     public let duration: Duration?
+    private let onStarted: @Sendable () -> Void
     private let onSummary: @Sendable (AgentSummary) -> Void
 
+    /// - Parameters:
+    ///   - onStarted: Called once the runtime has started (its sessions are connecting).
+    ///   - onSummary: Called with the summary once the runtime has stopped; by default it is printed.
     public init(
-        runtime: AgentRuntime, duration: Duration? = nil,
+        runtime: AgentRuntime, duration: Duration? = nil, onStarted: @escaping @Sendable () -> Void = {},
         onSummary: @escaping @Sendable (AgentSummary) -> Void = { ConsoleOutput.standardOutput([$0.text]) }
     ) {
         self.runtime = runtime
         self.duration = duration
+        self.onStarted = onStarted
         self.onSummary = onSummary
     }
 
     public func run() async throws {
         try await runtime.start()
+        onStarted()
         let duration = self.duration
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
