@@ -31,26 +31,44 @@ public enum ClOrdIDScheme {
     public static func make(
         prefix: String, _ p0: String, _ p1: String, _ p2: String, _ p3: String, attempt: Int
     ) -> String {
-        precondition(attempt >= 0 && attempt <= maximumAttempt, "attempt \(attempt) out of range")
-        var a = SipHasher24(k0: 0x436F_7079_4272_6964, k1: 0x6765_2D43_6C4F_7264)
-        var b = SipHasher24(k0: 0x7665_7273_696F_6E31, k1: 0x4578_6163_746C_7931)
-        @inline(__always) func feed(_ part: String) {
-            for byte in part.utf8 {
-                a.write(byte)
-                b.write(byte)
-            }
-            a.write(0x1F)
-            b.write(0x1F)
-        }
-        feed(p0)
-        feed(p1)
-        feed(p2)
-        feed(p3)
+        var h = ClOrdIDHasher()
+        h.feed(p0)
+        h.feed(p1)
+        h.feed(p2)
+        h.feed(p3)
+        return h.clOrdID(prefix: prefix, attempt: attempt)
+    }
+}
+
+/// The hash state of a ClOrdID's parts; the engine keeps the state after a signal's parts and
+/// continues it for each follower.
+public struct ClOrdIDHasher: Sendable {
+    var a = SipHasher24(k0: 0x436F_7079_4272_6964, k1: 0x6765_2D43_6C4F_7264)
+    var b = SipHasher24(k0: 0x7665_7273_696F_6E31, k1: 0x4578_6163_746C_7931)
+
+    public init() {}
+
+    /// Adds one part.
+    public mutating func feed(_ part: String) {
+        a.write(part)
+        b.write(part)
+        a.write(0x1F)
+        b.write(0x1F)
+    }
+
+    /// The ClOrdID of the parts fed so far.
+    public func clOrdID(prefix: String, attempt: Int) -> String {
+        precondition(attempt >= 0 && attempt <= ClOrdIDScheme.maximumAttempt, "attempt \(attempt) out of range")
+        var a = self.a
+        var b = self.b
         // 10 digits from one hash and 6 from the other: 59.5 + 35.7 bits, all in 64-bit arithmetic.
         var high = a.finalize() % 839_299_365_868_340_224  // 62^10
         var low = b.finalize() % 56_800_235_584  // 62^6
         let prefixCount = prefix.utf8.count
-        return String(unsafeUninitializedCapacity: prefixCount + hashLength + attemptLength) { out in
+        let base62 = ClOrdIDScheme.base62
+        return String(unsafeUninitializedCapacity: prefixCount + ClOrdIDScheme.hashLength + ClOrdIDScheme.attemptLength)
+        {
+            out in
             var o = 0
             for c in prefix.utf8 {
                 out[o] = c
@@ -64,7 +82,7 @@ public enum ClOrdIDScheme {
                 out[i] = base62[Int(high % 62)]
                 high /= 62
             }
-            o += hashLength
+            o += ClOrdIDScheme.hashLength
             out[o] = base62[attempt / 36]
             out[o + 1] = base62[attempt % 36]
             return o + 2
@@ -85,7 +103,7 @@ extension ClOrdIDScheme {
 }
 
 /// SipHash-2-4 (Aumasson and Bernstein), fed one byte at a time.
-struct SipHasher24 {
+struct SipHasher24: Sendable {
     var v0: UInt64
     var v1: UInt64
     var v2: UInt64
@@ -124,6 +142,29 @@ struct SipHasher24 {
         round()
         round()
         v0 ^= m
+    }
+
+    mutating func write(_ text: String) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { write(UnsafeRawBufferPointer($0)) }
+        if done == nil { for byte in text.utf8 { write(byte) } }
+    }
+
+    mutating func write(_ raw: UnsafeRawBufferPointer) {
+        var i = 0
+        let n = raw.count
+        while i < n && length & 7 != 0 {
+            write(raw[i])
+            i += 1
+        }
+        while n - i >= 8 {
+            compress(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            length &+= 8
+            i += 8
+        }
+        while i < n {
+            write(raw[i])
+            i += 1
+        }
     }
 
     mutating func write(_ byte: UInt8) {

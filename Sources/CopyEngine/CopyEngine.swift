@@ -42,6 +42,8 @@ public struct CopyEngine: Sendable {
     var requestCounter = 0
     var replaying = false
     var provisional: [(session: Int, order: Int)] = []
+    /// The ClOrdID hash state after the latest signal's parts (a cache: it only saves work).
+    var signalHasher: (session: String, id: String, hasher: ClOrdIDHasher)?
 
     // Per-event scratch.
     var now: EngineTime = 0
@@ -151,6 +153,14 @@ public struct CopyEngine: Sendable {
 
     /// Routes an ExecutionReport: our order, a provider's fill, or a follower's own trade.
     mutating func execution(_ si: Int, _ m: FIXMessage) {
+        let account = m[Tag.account] ?? ""
+        let roles = sessions[si].accounts[account]
+        // A provider's account never carries our orders (validation keeps accounts apart), so her
+        // fills skip the order book lookups.
+        if let p = roles?.provider {
+            providerExecution(p, si, m)
+            return
+        }
         if let c = m[Tag.clOrdID], let oi = sessions[si].orderIndex[c] {
             orderExecution(si, oi, m)
             return
@@ -159,16 +169,11 @@ public struct CopyEngine: Sendable {
             orderExecution(si, oi, m)
             return
         }
-        let account = m[Tag.account] ?? ""
-        guard let roles = sessions[si].accounts[account] else {
+        guard let roles else {
             decide(CopyDecision(reason: .unknownAccount, detail: "account '\(account)' on \(sessions[si].config.name)"))
             return
         }
-        if let p = roles.provider {
-            providerExecution(p, si, m)
-        } else if let f = roles.follower ?? roles.dropCopyFollower {
-            followerExecution(f, si, m)
-        }
+        if let f = roles.follower ?? roles.dropCopyFollower { followerExecution(f, si, m) }
     }
 
     // MARK: Journal and actions
@@ -233,9 +238,10 @@ public struct CopyEngine: Sendable {
 
     mutating func ensureFollowerSymbol(_ f: Int, _ s: Int) {
         if followers[f].symbols.count <= s {
-            followers[f].symbols.append(contentsOf: repeatElement(nil, count: s + 1 - followers[f].symbols.count))
+            followers[f].symbols.append(
+                contentsOf: repeatElement(FollowerSymbolState.absent, count: s + 1 - followers[f].symbols.count))
         }
-        guard followers[f].symbols[s] == nil else { return }
+        guard !followers[f].symbols[s].exists else { return }
         let config = followers[f].config
         let info = sessionSymbol(followers[f].session, s)
         let cs = info.contractSize
@@ -310,8 +316,9 @@ public struct CopyEngine: Sendable {
     /// A follower's state in one canonical symbol.
     public func followerPosition(_ followerID: String, symbol: String) -> FollowerPositionView? {
         guard let f = followerIndex[followerID], let s = symbols.ids[symbol], s < followers[f].symbols.count,
-            let st = followers[f].symbols[s]
+            followers[f].symbols[s].exists
         else { return nil }
+        let st = followers[f].symbols[s]
         return FollowerPositionView(
             position: st.position, offset: st.offset, working: st.working, target: st.target, detached: st.detached,
             waitingCatchUp: st.links.contains { $0.waitingCatchUp }, failures: st.failures,
@@ -334,7 +341,7 @@ public struct CopyEngine: Sendable {
     /// The orders on a session that have not reached a final state, by ClOrdID.
     public func liveOrders(session: String) -> [OrderIntent] {
         guard let si = sessionIndex[session] else { return [] }
-        return sessions[si].liveOrders.sorted().map { sessions[si].orders[sessions[si].orderIndex[$0]!].intent }
+        return sessions[si].liveSlots().map { sessions[si].orders[$0].intent }
     }
 
     /// The earliest time a `.tick` has work to do, so a driver can sleep until then.

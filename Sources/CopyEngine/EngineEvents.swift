@@ -24,8 +24,8 @@ public enum EngineEvent: Sendable {
     /// One journal record, in journal order. The actions returned describe what the original
     /// run decided (for audits); a driver executes none of them.
     case replay(JournalRecord)
-    /// The journal is replayed: every session is settled (order status, then positions) when it
-    /// comes up, before anything new is sent on it.
+    /// The journal is replayed. Every session now counts as down until its next `.sessionUp`;
+    /// then it is settled (order status, then positions) before anything new is sent on it.
     case recoveryComplete(at: EngineTime)
 }
 

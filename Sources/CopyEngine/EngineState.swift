@@ -107,8 +107,8 @@ struct SessionState {
     var freeSlots: [Int] = []
     /// Finished orders by the time they finished, forgotten after `OrderRetentionMs`.
     var finished: Deque<(at: EngineTime, slot: Int)> = []
-    /// Non-terminal orders.
-    var liveOrders: Set<String> = []
+    /// Orders not in a final state.
+    var liveCount = 0
     var symbols: [SessionSymbol?] = []
     var brokerSymbols: [String: Int] = [:]
     var accounts: [String: AccountRoles] = [:]
@@ -121,6 +121,14 @@ struct SessionState {
 
     init(config: BrokerSessionConfig) {
         self.config = config
+    }
+
+    /// Slots of the orders not in a final state, by ClOrdID.
+    func liveSlots() -> [Int] {
+        guard liveCount > 0 else { return [] }
+        return orders.indices.filter { !orders[$0].lifecycle.isTerminal }.sorted {
+            orders[$0].intent.clOrdID < orders[$1].intent.clOrdID
+        }
     }
 }
 
@@ -177,6 +185,9 @@ struct LinkSymbolState {
 }
 
 struct FollowerSymbolState {
+    /// False for the placeholder of a symbol without state (a non-optional array element reads
+    /// without copying the whole state, which an optional's unwrap does).
+    var exists = true
     var links: [LinkSymbolState]
     /// His account's position, units.
     var position: FixedDecimal = 0
@@ -200,6 +211,22 @@ struct FollowerSymbolState {
     let lotSizeBroker: FixedDecimal
 
     var managed: FixedDecimal { position - offset }
+
+    static let absent: FollowerSymbolState = {
+        var s = FollowerSymbolState(
+            links: [], signalID: "", filter: nil,
+            limits: RiskLimits(lotUnits: 1, minUnits: 0, maxOrderUnits: 0, maxPositionUnits: 0),
+            contractSize: 1, lotSizeBroker: 1)
+        s.exists = false
+        return s
+    }()
+
+    /// A new provider signal: later orders derive their ClOrdIDs from it, attempts from 0.
+    mutating func newSignal(session: String, id: String) {
+        signalSession = session
+        signalID = id
+        nextAttempt = 0
+    }
 }
 
 struct FollowerState {
@@ -209,7 +236,8 @@ struct FollowerState {
     var links: [FollowerLink]
     var status: FollowerStatus = .active
     var equity: FixedDecimal?
-    var symbols: [FollowerSymbolState?] = []
+    /// By symbol ID; entries for symbols he has no state in are ``FollowerSymbolState/absent``.
+    var symbols: [FollowerSymbolState] = []
     /// Symbols with state, in the order they appeared.
     var knownSymbols: [Int] = []
     /// His own fills by ExecID (signed units), for cancels and corrects.
@@ -319,9 +347,10 @@ extension FIXMessage {
         (try? timestampIfPresent(tag))?.nanosecondsSinceEpoch
     }
 
-    /// A decimal field, `nil` when absent or malformed.
+    /// A decimal field, `nil` when absent, malformed or outside ``FixedDecimal/plausibleRange``.
     func optionalDecimal(_ tag: Int) -> FixedDecimal? {
-        try? decimalIfPresent(tag)
+        guard let d = try? decimalIfPresent(tag), d.isPlausible else { return nil }
+        return d
     }
 
     /// A Y/N field, false unless present and Y.
@@ -331,6 +360,12 @@ extension FIXMessage {
 }
 
 extension FixedDecimal {
+    static let plausibleLimit = FixedDecimal(1_000_000_000_000)
+
+    /// Quantities and prices from peers are at most 10¹² with at most 10 decimals: far beyond any
+    /// real order, and small enough that sizing products never overflow the 128-bit mantissa.
+    var isPlausible: Bool { scale <= 10 && magnitude <= FixedDecimal.plausibleLimit }
+
     @inline(__always)
     static func signed(_ value: FixedDecimal, _ sign: Int) -> FixedDecimal {
         sign < 0 ? -value : value
