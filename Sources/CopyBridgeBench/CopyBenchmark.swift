@@ -158,9 +158,10 @@ public struct CopyBenchmark {
             _ = engine.handle(.sessionUp(session: s, at: now))
         }
         // The session layer's part: sequence numbers, comp IDs and sending time, per session.
-        var sequence: [String: Int] = [:]
-        var wire: [String: ByteBuffer] = [:]
-        for s in 1...sessions { wire["broker-\(s)"] = ByteBufferAllocator().buffer(capacity: 1 << 20) }
+        var sessionSlots: [String: Int] = [:]
+        for s in 1...sessions { sessionSlots["broker-\(s)"] = s - 1 }
+        var sequence = [Int](repeating: 1, count: sessions)
+        var wire = (0..<sessions).map { _ in ByteBufferAllocator().buffer(capacity: 1 << 20) }
         var brokerSeq = 1
         var firstSamples: [Int64] = []
         var lastSamples: [Int64] = []
@@ -181,15 +182,19 @@ public struct CopyBenchmark {
             actions.reverse()
             var first: Duration?
             var sent = 0
+            // Like a session layer, format SendingTime once per burst and look each session up once.
+            var sendingTime: [UInt8] = []
+            UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds).write(into: &sendingTime)
             while let action = actions.popLast() {
                 guard case .send(let session, var message) = action else { continue }
-                let seq = sequence[session, default: 1]
-                sequence[session] = seq + 1
+                let si = sessionSlots[session]!
+                let seq = sequence[si]
+                sequence[si] = seq + 1
                 message.set(34, seq)
-                message.set(49, "COPYBRIDGE")
-                message.set(52, UTCTimestamp(nanosecondsSinceEpoch: now))
-                message.set(56, session)
-                message.encode(into: &wire[session]!)
+                message.append(49, "COPYBRIDGE")
+                message.set(52, bytes: sendingTime)
+                message.append(56, session)
+                message.encode(into: &wire[si])
                 sent += 1
                 if first == nil { first = clock.now - start }
             }
@@ -202,8 +207,8 @@ public struct CopyBenchmark {
             // Untimed: the brokers fill everything that was sent.
             for s in 1...sessions {
                 let name = "broker-\(s)"
-                var out = wire[name]!
-                wire[name]!.clear()
+                var out = wire[s - 1]
+                wire[s - 1].clear()
                 while case .message(let order)? = decoder.next(from: &out) {
                     guard order.isMsgType("D") else { continue }
                     brokerSeq += 1

@@ -82,6 +82,8 @@ public struct CopyEngine: Sendable {
                 providers[p].links.append(FollowerLinkRef(follower: index, link: l))
             }
             var state = FollowerState(config: f, session: si, dropCopySession: drop, links: links)
+            state.hashSuffix = Array(f.sessionName.utf8) + [0x1F] + Array(f.followerID.utf8) + [0x1F]
+            state.accountBytes = Array(f.account.utf8)
             if case .fixed(let e) = f.equity { state.equity = e }
             followers.append(state)
             sessions[si].accounts[f.account, default: AccountRoles()].follower = index
@@ -90,6 +92,10 @@ public struct CopyEngine: Sendable {
                 sessions[d].accounts[f.account, default: AccountRoles()].dropCopyFollower = index
             }
             recomputeFactors(index)
+        }
+        // Room for a few orders per follower, so the signal path does not rehash the order books.
+        for si in sessions.indices {
+            sessions[si].orderIndex.reserveCapacity(Swift.max(64, 4 * sessions[si].tradingFollowers.count))
         }
     }
 
@@ -219,8 +225,9 @@ public struct CopyEngine: Sendable {
         if s < sessions[si].symbols.count, let known = sessions[si].symbols[s] { return known }
         let name = symbols.names[s]
         let config = sessions[si].config
+        let broker = config.symbolMap.brokerSymbol(for: name)
         let info = SessionSymbol(
-            brokerSymbol: config.symbolMap.brokerSymbol(for: name), contractSize: config.contractSize(for: name))
+            brokerSymbol: broker, brokerSymbolBytes: Array(broker.utf8), contractSize: config.contractSize(for: name))
         if sessions[si].symbols.count <= s {
             sessions[si].symbols.append(contentsOf: repeatElement(nil, count: s + 1 - sessions[si].symbols.count))
         }

@@ -68,6 +68,7 @@ struct SymbolTable {
 /// A canonical symbol as one broker session writes it.
 struct SessionSymbol {
     let brokerSymbol: String
+    let brokerSymbolBytes: [UInt8]
     /// Units per broker quantity unit.
     let contractSize: FixedDecimal
 }
@@ -240,6 +241,10 @@ struct FollowerState {
     var symbols: [FollowerSymbolState] = []
     /// Symbols with state, in the order they appeared.
     var knownSymbols: [Int] = []
+    /// `session 0x1F followerID 0x1F`: his part of every ClOrdID hash.
+    var hashSuffix: [UInt8] = []
+    /// Account (1) as bytes for NewOrderSingles.
+    var accountBytes: [UInt8] = []
     /// His own fills by ExecID (signed units), for cancels and corrects.
     var foreignFills: [String: (symbol: Int, quantity: FixedDecimal)] = [:]
 

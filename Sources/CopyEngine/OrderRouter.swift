@@ -95,8 +95,7 @@ extension CopyEngine {
     mutating func sendSingle(_ f: Int, _ s: Int, _ side: OrderSide, _ qty: FixedDecimal) {
         let si = followers[f].session
         var h = hasher(signalSession: followers[f].symbols[s].signalSession, signalID: followers[f].symbols[s].signalID)
-        h.feed(sessions[si].config.name)
-        h.feed(followers[f].config.followerID)
+        followers[f].hashSuffix.withUnsafeBytes { h.feed(parts: $0) }
         guard
             let (clOrdID, attempt) = Self.freeClOrdID(
                 sessions[si].orderIndex, prefix: sessions[si].config.clOrdIDPrefix, h,
@@ -254,22 +253,29 @@ extension CopyEngine {
         if !blockBuckets.isEmpty { flushBlocks() }
         guard !pendingOrders.isEmpty else { return }
         actions.reserveCapacity(actions.count + 2 * pendingOrders.count + 1)
-        var sends: [EngineAction] = []
-        sends.reserveCapacity(pendingOrders.count)
+        var time: [UInt8] = []
+        UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds).write(into: &time)
+        for (si, oi) in pendingOrders { journal(.order(sessions[si].orders[oi].intent)) }
         for (si, oi) in pendingOrders {
-            let intent = sessions[si].orders[oi].intent
-            sends.append(.send(session: intent.session, message: Self.newOrderSingle(intent)))
-            journal(.order(intent))
+            actions.append(
+                .send(session: sessions[si].config.name, message: newOrderSingle(si, oi, transactTime: time)))
         }
-        actions.append(contentsOf: sends)
         pendingOrders.removeAll(keepingCapacity: true)
     }
 
     /// The NewOrderSingle (35=D) for an order; the session layer adds the header.
     public static func newOrderSingle(_ intent: OrderIntent) -> FIXMessageBuilder {
+        var time: [UInt8] = []
+        UTCTimestamp(nanosecondsSinceEpoch: intent.createdAt, precision: .milliseconds).write(into: &time)
+        return newOrderSingle(intent, transactTime: time)
+    }
+
+    /// The NewOrderSingle with TransactTime already formatted (all orders of an event share it).
+    /// Every tag is new in the builder, so fields are appended without looking for a previous value.
+    static func newOrderSingle(_ intent: OrderIntent, transactTime: [UInt8]) -> FIXMessageBuilder {
         var b = FIXMessageBuilder(msgType: "D")
-        b.set(Tag.clOrdID, intent.clOrdID)
-        if let a = intent.account { b.set(Tag.account, a) }
+        b.append(Tag.clOrdID, intent.clOrdID)
+        if let a = intent.account { b.append(Tag.account, a) }
         if intent.block {
             b.group(Tag.noAllocs, count: intent.allocations.count) { g in
                 for a in intent.allocations {
@@ -278,12 +284,41 @@ extension CopyEngine {
                 }
             }
         }
-        b.set(Tag.symbol, intent.brokerSymbol)
-        b.set(Tag.side, intent.side.fixValue)
+        b.append(Tag.symbol, intent.brokerSymbol)
+        b.append(Tag.side, intent.side.fixString)
         b.set(Tag.orderQty, intent.brokerQuantity)
-        b.set(Tag.ordType, intent.ordType.fixValue)
-        b.set(Tag.timeInForce, intent.timeInForce.fixValue)
-        b.set(Tag.transactTime, UTCTimestamp(nanosecondsSinceEpoch: intent.createdAt, precision: .milliseconds))
+        b.append(Tag.ordType, intent.ordType.fixValue)
+        b.append(Tag.timeInForce, intent.timeInForce.fixValue)
+        b.set(Tag.transactTime, bytes: transactTime)
+        if let p = intent.price { b.set(Tag.price, p) }
+        return b
+    }
+
+    static let digitBytes: [[UInt8]] = (0...9).map { [UInt8(ascii: "0") + UInt8($0)] }
+
+    /// The NewOrderSingle of order `oi`, from bytes the engine keeps ready (the same message as
+    /// ``newOrderSingle(_:)``, which tests compare it with).
+    mutating func newOrderSingle(_ si: Int, _ oi: Int, transactTime: [UInt8]) -> FIXMessageBuilder {
+        let intent = sessions[si].orders[oi].intent
+        if intent.block { return Self.newOrderSingle(intent, transactTime: transactTime) }
+        let s = sessions[si].orders[oi].symbol
+        let f = sessions[si].orders[oi].allocations[0].follower
+        var b = FIXMessageBuilder(msgType: "D")
+        b.append(Tag.clOrdID, intent.clOrdID)
+        b.set(Tag.account, bytes: followers[f].accountBytes)
+        b.set(Tag.symbol, bytes: sessionSymbol(si, s).brokerSymbolBytes)
+        b.set(Tag.side, bytes: Self.digitBytes[intent.side == .buy ? 1 : 2])
+        b.set(Tag.orderQty, intent.brokerQuantity)
+        b.set(Tag.ordType, bytes: Self.digitBytes[intent.ordType == .market ? 1 : 2])
+        let tif: Int
+        switch intent.timeInForce {
+        case .day: tif = 0
+        case .gtc: tif = 1
+        case .ioc: tif = 3
+        case .fok: tif = 4
+        }
+        b.set(Tag.timeInForce, bytes: Self.digitBytes[tif])
+        b.set(Tag.transactTime, bytes: transactTime)
         if let p = intent.price { b.set(Tag.price, p) }
         return b
     }
