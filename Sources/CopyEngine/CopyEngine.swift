@@ -27,6 +27,10 @@ public struct CopyEngine: Sendable {
     var symbols = SymbolTable()
     var sessions: [SessionState] = []
     var sessionIndex: [String: Int] = [:]
+    /// Per session (outside `SessionState`, whose size makes element reads copy it): who owns
+    /// each account, and broker symbols to canonical symbol IDs.
+    var accountRoles: [[String: AccountRoles]] = []
+    var brokerSymbolIDs: [[String: Int]] = []
     var providers: [ProviderState] = []
     var providerIndex: [String: Int] = [:]
     var followers: [FollowerState] = []
@@ -59,6 +63,8 @@ public struct CopyEngine: Sendable {
         for s in configuration.sessions {
             sessionIndex[s.name] = sessions.count
             sessions.append(SessionState(config: s))
+            accountRoles.append([:])
+            brokerSymbolIDs.append([:])
         }
         for p in configuration.providers {
             let si = sessionIndex[p.sessionName]!
@@ -67,7 +73,7 @@ public struct CopyEngine: Sendable {
             var state = ProviderState(config: p, session: si)
             if case .fixed(let e) = p.equity { state.equity = e }
             providers.append(state)
-            sessions[si].accounts[p.account, default: AccountRoles()].provider = index
+            accountRoles[si][p.account, default: AccountRoles()].provider = index
             sessions[si].providers.append(index)
         }
         for f in configuration.followers {
@@ -86,10 +92,10 @@ public struct CopyEngine: Sendable {
             state.accountBytes = Array(f.account.utf8)
             if case .fixed(let e) = f.equity { state.equity = e }
             followers.append(state)
-            sessions[si].accounts[f.account, default: AccountRoles()].follower = index
+            accountRoles[si][f.account, default: AccountRoles()].follower = index
             sessions[si].tradingFollowers.append(index)
             if let d = drop, d != si {
-                sessions[d].accounts[f.account, default: AccountRoles()].dropCopyFollower = index
+                accountRoles[d][f.account, default: AccountRoles()].dropCopyFollower = index
             }
             recomputeFactors(index)
         }
@@ -160,7 +166,7 @@ public struct CopyEngine: Sendable {
     /// Routes an ExecutionReport: our order, a provider's fill, or a follower's own trade.
     mutating func execution(_ si: Int, _ m: FIXMessage) {
         let account = m[Tag.account] ?? ""
-        let roles = sessions[si].accounts[account]
+        let roles = accountRoles[si][account]
         // A provider's account never carries our orders (validation keeps accounts apart), so her
         // fills skip the order book lookups.
         if let p = roles?.provider {
@@ -214,10 +220,10 @@ public struct CopyEngine: Sendable {
     // MARK: Helpers
 
     mutating func symbolID(session si: Int, brokerSymbol: String) -> Int {
-        if let s = sessions[si].brokerSymbols[brokerSymbol] { return s }
+        if let s = brokerSymbolIDs[si][brokerSymbol] { return s }
         let canonical = sessions[si].config.symbolMap.canonicalSymbol(for: brokerSymbol)
         let s = symbols.intern(canonical)
-        sessions[si].brokerSymbols[brokerSymbol] = s
+        brokerSymbolIDs[si][brokerSymbol] = s
         return s
     }
 
@@ -232,7 +238,7 @@ public struct CopyEngine: Sendable {
             sessions[si].symbols.append(contentsOf: repeatElement(nil, count: s + 1 - sessions[si].symbols.count))
         }
         sessions[si].symbols[s] = info
-        if sessions[si].brokerSymbols[info.brokerSymbol] == nil { sessions[si].brokerSymbols[info.brokerSymbol] = s }
+        if brokerSymbolIDs[si][info.brokerSymbol] == nil { brokerSymbolIDs[si][info.brokerSymbol] = s }
         return info
     }
 

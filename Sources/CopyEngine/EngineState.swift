@@ -111,8 +111,6 @@ struct SessionState {
     /// Orders not in a final state.
     var liveCount = 0
     var symbols: [SessionSymbol?] = []
-    var brokerSymbols: [String: Int] = [:]
-    var accounts: [String: AccountRoles] = [:]
     var blockAttempts: [String: Int] = [:]
     var pendingStatus: Set<String> = []
     var positionRequests: [String: PositionRequest] = [:]

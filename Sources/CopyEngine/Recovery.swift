@@ -284,7 +284,7 @@ extension CopyEngine {
         let account = m[Tag.account] ?? ""
         let reqID = m[Tag.posReqID]
         let pending = reqID.flatMap { sessions[si].positionRequests[$0] }
-        guard pending != nil || sessions[si].accounts[account] != nil else {
+        guard pending != nil || accountRoles[si][account] != nil else {
             decide(
                 CopyDecision(
                     reason: .unknownAccount, detail: "position report for '\(account)' on \(sessions[si].config.name)"))
@@ -298,7 +298,7 @@ extension CopyEngine {
             guard !isAck, result == 0, let brokerSymbol = m[Tag.symbol], let net = Self.netPosition(m) else { return }
             let s = symbolID(session: si, brokerSymbol: brokerSymbol)
             let units = net * sessionSymbol(si, s).contractSize
-            if let roles = sessions[si].accounts[account] {
+            if let roles = accountRoles[si][account] {
                 if let p = roles.provider {
                     reconcileProvider(
                         p, s, units, signal: "PR:\(epoch):" + rptID, price: m.optionalDecimal(Tag.settlPrice))
