@@ -357,6 +357,16 @@ public struct CopyEngine: Sendable {
         return sessions[si].liveSlots().map { sessions[si].orders[$0].intent }
     }
 
+    /// What the session's order book knows about an order (live, or finished within the
+    /// retention window).
+    public func order(session: String, clOrdID: String) -> OrderView? {
+        guard let si = sessionIndex[session], let oi = sessions[si].orderIndex[clOrdID] else { return nil }
+        let o = sessions[si].orders[oi]
+        return OrderView(
+            intent: o.intent, lifecycle: o.lifecycle, cumQty: o.cumQty, avgPx: o.avgPx,
+            allocated: o.allocations.map { (followers[$0.follower].config.followerID, $0.allocated) })
+    }
+
     /// The earliest time a `.tick` has work to do, so a driver can sleep until then.
     public var nextDeadline: EngineTime? {
         var next = retryQueue.map(\.due).min()
@@ -365,6 +375,17 @@ public struct CopyEngine: Sendable {
         }
         return next
     }
+}
+
+/// An order as its session's order book follows it. Quantities are units.
+public struct OrderView: Sendable {
+    public var intent: OrderIntent
+    public var lifecycle: OrderLifecycle
+    /// Filled so far.
+    public var cumQty: FixedDecimal
+    public var avgPx: FixedDecimal?
+    /// What each follower has been allocated of the fills.
+    public var allocated: [(followerID: String, quantity: FixedDecimal)]
 }
 
 /// A follower's state in one symbol. Quantities are units.

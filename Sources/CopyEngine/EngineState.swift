@@ -254,7 +254,8 @@ struct FollowerState {
     }
 }
 
-enum OrderLifecycle: Sendable, Equatable {
+/// Where an order is in its life at the broker.
+public enum OrderLifecycle: String, Sendable, Equatable, Codable {
     case pendingNew
     case new
     case partiallyFilled
@@ -268,7 +269,8 @@ enum OrderLifecycle: Sendable, Equatable {
     /// Derived during replay but never journaled, so never sent.
     case dropped
 
-    var isTerminal: Bool {
+    /// Whether the order reached a final state.
+    public var isTerminal: Bool {
         switch self {
         case .filled, .canceled, .rejected, .expired, .doneForDay, .dropped: return true
         case .pendingNew, .new, .partiallyFilled, .unknown: return false
@@ -295,6 +297,8 @@ struct OrderState {
     let symbol: Int
     let sign: Int
     var cumQty: FixedDecimal = 0
+    /// AvgPx (6) as the broker last reported it.
+    var avgPx: FixedDecimal?
     var allocations: [AllocationState]
     var lifecycle: OrderLifecycle = .pendingNew
     var provisional = false

@@ -358,7 +358,9 @@ extension CopyEngine {
         } else if execType == UInt8(ascii: "F"), let q = m.optionalDecimal(Tag.lastQty) {
             delta = cs == 1 ? q : q * cs
         }
-        let price = m.optionalDecimal(Tag.lastPx) ?? m.optionalDecimal(Tag.avgPx)
+        let avgPx = m.optionalDecimal(Tag.avgPx)
+        if let a = avgPx, a.isPositive { sessions[si].orders[oi].avgPx = a }
+        let price = m.optionalDecimal(Tag.lastPx) ?? avgPx
         if !delta.isZero { applyOrderFill(si, oi, delta, price: price, execID: execID ?? "") }
         let wasTerminal = order.lifecycle.isTerminal
         let next = Self.lifecycle(m, current: order.lifecycle)

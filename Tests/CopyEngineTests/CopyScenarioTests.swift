@@ -81,6 +81,9 @@ struct CopyScenarioTests {
         #expect(w.reasons("bob").contains(.remainderReplanned))
         #expect(w.position("bob") == 10_000)
         #expect(w.fills.map(\.quantity) == [4000, 6000])
+        let first = try #require(w.engine.order(session: "beta", clOrdID: w.sentClOrdIDs[0]))
+        #expect(first.lifecycle == .canceled && first.cumQty == 4000 && first.avgPx == dec("1.1"))
+        #expect(first.allocated.map(\.quantity) == [4000] && first.intent.quantity == 10_000)
     }
 
     @Test func scaleInAndScaleOutFollowHerPositionProportionally() throws {
