@@ -1,0 +1,587 @@
+import FIXCore
+
+/// The router: one order book per broker session, following every order from NewOrderSingle to
+/// its final state, allocating block fills, retrying and degrading.
+extension CopyEngine {
+    /// Routes a reviewed order of `quantity` (signed units) for follower `f` in `s`.
+    mutating func route(_ f: Int, _ s: Int, _ quantity: FixedDecimal) {
+        let si = followers[f].session
+        let side: OrderSide = quantity.isPositive ? .buy : .sell
+        switch sessions[si].config.orderMode {
+        case .perAccount:
+            sendSingle(f, s, side, quantity.magnitude)
+        case .block:
+            followers[f].symbols[s].working += quantity
+            if let b = blockBuckets.firstIndex(where: { $0.session == si && $0.symbol == s && $0.side == side }) {
+                if let m = blockBuckets[b].members.firstIndex(where: { $0.follower == f }) {
+                    blockBuckets[b].members[m].quantity += quantity.magnitude
+                } else {
+                    blockBuckets[b].members.append((f, quantity.magnitude))
+                }
+            } else {
+                blockBuckets.append(BlockBucket(session: si, symbol: s, side: side, members: [(f, quantity.magnitude)]))
+            }
+        }
+    }
+
+    /// The limit price for a copy: the mark on his side (else the mid, else her average price),
+    /// moved by LimitSlippageBps against him, rounded to the tick in his favour.
+    func limitPrice(_ si: Int, _ s: Int, _ side: OrderSide, follower f: Int) -> FixedDecimal? {
+        let config = sessions[si].config
+        var reference: FixedDecimal?
+        if let m = currentMark(s) {
+            switch side {
+            case .buy: reference = m.ask ?? m.mid
+            case .sell: reference = m.bid ?? m.mid
+            }
+        }
+        if reference == nil {
+            for link in followers[f].links where s < providers[link.provider].symbols.count {
+                if let e = providers[link.provider].symbols[s].entryPx {
+                    reference = e
+                    break
+                }
+            }
+        }
+        guard let ref = reference else { return nil }
+        let slip = config.limitSlippageBps
+        switch side {
+        case .buy:
+            let px = (ref * (10_000 + slip)).divided(by: 10_000, scale: 12, .halfEven)
+            return px.rounded(toMultipleOf: config.tickSize, .floor)
+        case .sell:
+            let px = (ref * (10_000 - slip)).divided(by: 10_000, scale: 12, .halfEven)
+            return px.rounded(toMultipleOf: config.tickSize, .ceiling)
+        }
+    }
+
+    /// Units as the broker counts them: whole lots map exactly onto LotSize multiples.
+    static func brokerQuantity(
+        _ units: FixedDecimal, lotUnits: FixedDecimal, lotSizeBroker: FixedDecimal, contractSize: FixedDecimal
+    )
+        -> FixedDecimal
+    {
+        if contractSize == 1 { return units }
+        let lots = units.quotient(dividingBy: lotUnits)
+        let whole = lotSizeBroker * FixedDecimal(mantissa: lots, scale: 0)
+        if whole * contractSize == units { return whole }
+        return units.divided(by: contractSize, scale: 10, .halfEven).normalized
+    }
+
+    /// The hash state after a signal's parts.
+    mutating func hasher(signalSession: String, signalID: String) -> ClOrdIDHasher {
+        if let cached = signalHasher, cached.id == signalID, cached.session == signalSession { return cached.hasher }
+        var h = ClOrdIDHasher()
+        h.feed(signalSession)
+        h.feed(signalID)
+        signalHasher = (signalSession, signalID, h)
+        return h
+    }
+
+    /// The first ClOrdID from `attempt` on that no order of the session uses. (Static: calling a
+    /// non-mutating method of the engine from a mutating one copies the whole engine.)
+    static func freeClOrdID(
+        _ index: [String: Int], prefix: String, _ hasher: ClOrdIDHasher, from attempt: Int
+    ) -> (String, Int)? {
+        var a = attempt
+        while a <= ClOrdIDScheme.maximumAttempt {
+            let id = hasher.clOrdID(prefix: prefix, attempt: a)
+            if index[id] == nil { return (id, a) }
+            a += 1
+        }
+        return nil
+    }
+
+    mutating func sendSingle(_ f: Int, _ s: Int, _ side: OrderSide, _ qty: FixedDecimal) {
+        let si = followers[f].session
+        var h = hasher(signalSession: followers[f].symbols[s].signalSession, signalID: followers[f].symbols[s].signalID)
+        followers[f].hashSuffix.withUnsafeBytes { h.feed(parts: $0) }
+        guard
+            let (clOrdID, attempt) = Self.freeClOrdID(
+                sessions[si].orderIndex, prefix: sessions[si].config.clOrdIDPrefix, h,
+                from: followers[f].symbols[s].nextAttempt)
+        else {
+            degrade(f, .attemptsExhausted, detail: "signal \(followers[f].symbols[s].signalID)")
+            return
+        }
+        let ordType = sessions[si].config.ordType
+        var price: FixedDecimal?
+        if ordType == .limit {
+            guard let px = limitPrice(si, s, side, follower: f) else {
+                decide(
+                    CopyDecision(
+                        reason: .noMark, followerID: followers[f].config.followerID, symbol: symbols.names[s],
+                        signal: followers[f].symbols[s].signalID, quantity: qty))
+                return
+            }
+            price = px
+        }
+        followers[f].symbols[s].nextAttempt = attempt + 1
+        followers[f].symbols[s].working += .signed(qty, side.sign)
+        let info = sessionSymbol(si, s)
+        let lotUnits = followers[f].symbols[s].limits.lotUnits
+        let brokerQty = Self.brokerQuantity(
+            qty, lotUnits: lotUnits, lotSizeBroker: followers[f].symbols[s].lotSizeBroker,
+            contractSize: info.contractSize)
+        let account = followers[f].config.account
+        let intent = OrderIntent(
+            clOrdID: clOrdID, session: sessions[si].config.name, symbol: symbols.names[s],
+            brokerSymbol: info.brokerSymbol,
+            side: side, quantity: qty, brokerQuantity: brokerQty, ordType: ordType,
+            timeInForce: sessions[si].config.timeInForce,
+            price: price, account: account,
+            allocations: [
+                OrderIntent.Allocation(
+                    followerID: followers[f].config.followerID, account: account, quantity: qty,
+                    brokerQuantity: brokerQty)
+            ],
+            signal: followers[f].symbols[s].signalID, attempt: attempt, block: false, createdAt: now)
+        insertOrder(
+            si,
+            OrderState(
+                intent: intent, symbol: s, sign: side.sign,
+                allocations: [AllocationState(follower: f, quantity: qty, lotUnits: lotUnits)]),
+            send: true)
+    }
+
+    /// Turns the block buckets gathered during this event into block orders.
+    mutating func flushBlocks() {
+        let buckets = blockBuckets
+        blockBuckets = []
+        for bucket in buckets {
+            let si = bucket.session
+            let s = bucket.symbol
+            let config = sessions[si].config
+            let first = followers[bucket.members[0].follower].symbols[s]
+            let name = symbols.names[s]
+            let blockKey = "B|" + name + "|" + bucket.side.rawValue
+            let counterKey = first.signalSession + "|" + first.signalID + "|" + blockKey
+            let start = sessions[si].blockAttempts[counterKey] ?? 0
+            var price: FixedDecimal?
+            if config.ordType == .limit {
+                price = limitPrice(si, s, bucket.side, follower: bucket.members[0].follower)
+            }
+            var h = hasher(signalSession: first.signalSession, signalID: first.signalID)
+            h.feed(config.name)
+            h.feed(blockKey)
+            guard
+                let (clOrdID, attempt) = Self.freeClOrdID(
+                    sessions[si].orderIndex, prefix: config.clOrdIDPrefix, h, from: start),
+                config.ordType == .market || price != nil
+            else {
+                for m in bucket.members {
+                    followers[m.follower].symbols[s].working -= .signed(m.quantity, bucket.side.sign)
+                    if price == nil && config.ordType == .limit {
+                        decide(
+                            CopyDecision(
+                                reason: .noMark, followerID: followers[m.follower].config.followerID, symbol: name))
+                    } else {
+                        degrade(m.follower, .attemptsExhausted, detail: "block signal \(first.signalID)")
+                    }
+                }
+                continue
+            }
+            sessions[si].blockAttempts[counterKey] = attempt + 1
+            let info = sessionSymbol(si, s)
+            var allocations: [OrderIntent.Allocation] = []
+            var states: [AllocationState] = []
+            var total: FixedDecimal = 0
+            var brokerTotal: FixedDecimal = 0
+            for m in bucket.members {
+                let st = followers[m.follower].symbols[s]
+                let bq = Self.brokerQuantity(
+                    m.quantity, lotUnits: st.limits.lotUnits, lotSizeBroker: st.lotSizeBroker,
+                    contractSize: info.contractSize)
+                let fc = followers[m.follower].config
+                allocations.append(
+                    OrderIntent.Allocation(
+                        followerID: fc.followerID, account: fc.account, quantity: m.quantity, brokerQuantity: bq))
+                states.append(AllocationState(follower: m.follower, quantity: m.quantity, lotUnits: st.limits.lotUnits))
+                total += m.quantity
+                brokerTotal += bq
+            }
+            let intent = OrderIntent(
+                clOrdID: clOrdID, session: config.name, symbol: name, brokerSymbol: info.brokerSymbol,
+                side: bucket.side,
+                quantity: total, brokerQuantity: brokerTotal, ordType: config.ordType, timeInForce: config.timeInForce,
+                price: price, account: config.blockAccount.isEmpty ? nil : config.blockAccount,
+                allocations: allocations,
+                signal: first.signalID, attempt: attempt, block: true, createdAt: now)
+            insertOrder(
+                si, OrderState(intent: intent, symbol: s, sign: bucket.side.sign, allocations: states), send: true)
+        }
+    }
+
+    /// Adds an order to its session's book (working quantities are the caller's business).
+    mutating func insertOrder(_ si: Int, _ order: consuming OrderState, send: Bool) {
+        let isProvisional = replaying && send
+        order.provisional = isProvisional
+        let clOrdID = order.intent.clOrdID
+        let oi: Int
+        if let free = sessions[si].freeSlots.popLast() {
+            oi = free
+            sessions[si].orders[oi] = order
+        } else {
+            oi = sessions[si].orders.count
+            sessions[si].orders.append(order)
+        }
+        sessions[si].orderIndex[clOrdID] = oi
+        sessions[si].liveCount += 1
+        if isProvisional { provisional.append((si, oi)) }
+        if send { pendingOrders.append((si, oi)) }
+    }
+
+    /// Forgets orders that finished longer ago than the session's retention window, so the book
+    /// stays the size of a day's trading. Reports that still arrive for them are recognised by
+    /// the shape of their ClOrdID and ignored. Runs when an order finishes, off the signal path.
+    mutating func forgetFinishedOrders(_ si: Int) {
+        let retention = Int64(sessions[si].config.orderRetentionMs) * 1_000_000
+        while let first = sessions[si].finished.first, first.at <= now - retention {
+            sessions[si].finished.removeFirst()
+            vacate(si, first.slot)
+        }
+    }
+
+    mutating func vacate(_ si: Int, _ oi: Int) {
+        sessions[si].orderIndex[sessions[si].orders[oi].intent.clOrdID] = nil
+        sessions[si].orders[oi] = .vacant
+        sessions[si].freeSlots.append(oi)
+    }
+
+    /// Emits the journal records of this event's orders, then their NewOrderSingles.
+    mutating func flushOrders() {
+        if !blockBuckets.isEmpty { flushBlocks() }
+        guard !pendingOrders.isEmpty else { return }
+        actions.reserveCapacity(actions.count + 2 * pendingOrders.count + 1)
+        var time: [UInt8] = []
+        UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds).write(into: &time)
+        for (si, oi) in pendingOrders { journal(.order(sessions[si].orders[oi].intent)) }
+        for (si, oi) in pendingOrders {
+            actions.append(
+                .send(session: sessions[si].config.name, message: newOrderSingle(si, oi, transactTime: time)))
+        }
+        pendingOrders.removeAll(keepingCapacity: true)
+    }
+
+    /// The NewOrderSingle (35=D) for an order; the session layer adds the header.
+    public static func newOrderSingle(_ intent: OrderIntent) -> FIXMessageBuilder {
+        var time: [UInt8] = []
+        UTCTimestamp(nanosecondsSinceEpoch: intent.createdAt, precision: .milliseconds).write(into: &time)
+        return newOrderSingle(intent, transactTime: time)
+    }
+
+    /// The NewOrderSingle with TransactTime already formatted (all orders of an event share it).
+    /// Every tag is new in the builder, so fields are appended without looking for a previous value.
+    static func newOrderSingle(_ intent: OrderIntent, transactTime: [UInt8]) -> FIXMessageBuilder {
+        var b = FIXMessageBuilder(msgType: "D")
+        b.append(Tag.clOrdID, intent.clOrdID)
+        if let a = intent.account { b.append(Tag.account, a) }
+        if intent.block {
+            b.group(Tag.noAllocs, count: intent.allocations.count) { g in
+                for a in intent.allocations {
+                    g.append(Tag.allocAccount, a.account)
+                    g.append(Tag.allocQty, a.brokerQuantity.description)
+                }
+            }
+        }
+        b.append(Tag.symbol, intent.brokerSymbol)
+        b.append(Tag.side, intent.side.fixString)
+        b.set(Tag.orderQty, intent.brokerQuantity)
+        b.append(Tag.ordType, intent.ordType.fixValue)
+        b.append(Tag.timeInForce, intent.timeInForce.fixValue)
+        b.set(Tag.transactTime, bytes: transactTime)
+        if let p = intent.price { b.set(Tag.price, p) }
+        return b
+    }
+
+    static let digitBytes: [[UInt8]] = (0...9).map { [UInt8(ascii: "0") + UInt8($0)] }
+
+    /// The NewOrderSingle of order `oi`, from bytes the engine keeps ready (the same message as
+    /// ``newOrderSingle(_:)``, which tests compare it with).
+    mutating func newOrderSingle(_ si: Int, _ oi: Int, transactTime: [UInt8]) -> FIXMessageBuilder {
+        let intent = sessions[si].orders[oi].intent
+        if intent.block { return Self.newOrderSingle(intent, transactTime: transactTime) }
+        let s = sessions[si].orders[oi].symbol
+        let f = sessions[si].orders[oi].allocations[0].follower
+        var b = FIXMessageBuilder(msgType: "D")
+        b.append(Tag.clOrdID, intent.clOrdID)
+        b.set(Tag.account, bytes: followers[f].accountBytes)
+        b.set(Tag.symbol, bytes: sessionSymbol(si, s).brokerSymbolBytes)
+        b.set(Tag.side, bytes: Self.digitBytes[intent.side == .buy ? 1 : 2])
+        b.set(Tag.orderQty, intent.brokerQuantity)
+        b.set(Tag.ordType, bytes: Self.digitBytes[intent.ordType == .market ? 1 : 2])
+        let tif: Int
+        switch intent.timeInForce {
+        case .day: tif = 0
+        case .gtc: tif = 1
+        case .ioc: tif = 3
+        case .fok: tif = 4
+        }
+        b.set(Tag.timeInForce, bytes: Self.digitBytes[tif])
+        b.set(Tag.transactTime, bytes: transactTime)
+        if let p = intent.price { b.set(Tag.price, p) }
+        return b
+    }
+
+    // MARK: Execution reports for our orders
+
+    /// The state an order is in after an ExecutionReport, from OrdStatus (39), else ExecType (150).
+    static func lifecycle(_ m: FIXMessage, current: OrderLifecycle) -> OrderLifecycle {
+        let code = m.byte(Tag.ordStatus) ?? m.byte(Tag.execType)
+        switch code {
+        case UInt8(ascii: "0"), UInt8(ascii: "5"), UInt8(ascii: "9"), UInt8(ascii: "D"): return .new
+        case UInt8(ascii: "1"), UInt8(ascii: "7"), UInt8(ascii: "B"): return .partiallyFilled
+        case UInt8(ascii: "2"): return .filled
+        case UInt8(ascii: "3"): return .doneForDay
+        case UInt8(ascii: "4"): return .canceled
+        case UInt8(ascii: "8"): return .rejected
+        case UInt8(ascii: "C"): return .expired
+        case UInt8(ascii: "A"): return current == .unknown ? .pendingNew : current
+        default: return current == .unknown || current == .pendingNew ? .new : current
+        }
+    }
+
+    /// An ExecutionReport for order `oi` on session `si`.
+    mutating func orderExecution(_ si: Int, _ oi: Int, _ m: FIXMessage) {
+        let clOrdID = sessions[si].orders[oi].intent.clOrdID
+        // Reports about our orders are idempotent without ExecID bookkeeping: CumQty says what is
+        // filled, so a resend changes nothing, and only a bust or correct may lower it.
+        let execID = m[Tag.execID]
+        journalCurrentMessage()
+        let order = sessions[si].orders[oi]
+        let cs = sessionSymbol(si, order.symbol).contractSize
+        let execType = m.byte(Tag.execType)
+        var delta: FixedDecimal = 0
+        if let cum = m.optionalDecimal(Tag.cumQty) {
+            delta = (cs == 1 ? cum : cum * cs) - order.cumQty
+            if delta.isNegative && execType != UInt8(ascii: "H") && execType != UInt8(ascii: "G") { delta = 0 }
+        } else if execType == UInt8(ascii: "F"), let q = m.optionalDecimal(Tag.lastQty) {
+            delta = cs == 1 ? q : q * cs
+        }
+        let avgPx = m.optionalDecimal(Tag.avgPx)
+        if let a = avgPx, a.isPositive { sessions[si].orders[oi].avgPx = a }
+        let price = m.optionalDecimal(Tag.lastPx) ?? avgPx
+        if !delta.isZero { applyOrderFill(si, oi, delta, price: price, execID: execID ?? "") }
+        let wasTerminal = order.lifecycle.isTerminal
+        let next = Self.lifecycle(m, current: order.lifecycle)
+        let isStatus = execType == UInt8(ascii: "I")
+        let unknownAtBroker = isStatus && next == .rejected && sessions[si].orders[oi].cumQty.isZero
+        if sessions[si].pendingStatus.remove(clOrdID) != nil {
+            decide(
+                CopyDecision(
+                    reason: unknownAtBroker ? .orderUnknownAtBroker : .orderSettled,
+                    symbol: symbols.names[order.symbol],
+                    clOrdID: clOrdID, quantity: sessions[si].orders[oi].cumQty, detail: "\(next)"))
+        }
+        if wasTerminal {
+            // A late report about a finished order (a bust, a resend): only its fills count.
+        } else {
+            sessions[si].orders[oi].lifecycle = next
+            if next.isTerminal {
+                sessions[si].liveCount -= 1
+                forgetFinishedOrders(si)
+                sessions[si].finished.append((now, oi))
+                finishOrder(
+                    si, oi, unknownAtBroker: unknownAtBroker, text: m[Tag.text], rejectReason: m[Tag.ordRejReason])
+            } else if !delta.isZero && sessions[si].config.closeThenOpen {
+                for alloc in sessions[si].orders[oi].allocations { plan(alloc.follower, order.symbol) }
+            }
+        }
+        if sessions[si].phase == .settlingOrders && sessions[si].pendingStatus.isEmpty { startPositionSettle(si) }
+    }
+
+    /// Books `delta` units of fills (negative for a bust) on order `oi`, allocating block fills.
+    mutating func applyOrderFill(_ si: Int, _ oi: Int, _ delta: FixedDecimal, price: FixedDecimal?, execID: String) {
+        let order = sessions[si].orders[oi]
+        let newCum = order.cumQty + delta
+        var increments: [FixedDecimal]
+        if order.allocations.count == 1 {
+            increments = [delta]
+        } else if delta.isPositive {
+            increments = Self.allocate(order.allocations, filled: newCum, total: order.intent.quantity)
+        } else {
+            increments = Array(repeating: 0, count: order.allocations.count)
+            var remaining = delta.magnitude
+            for k in order.allocations.indices.reversed() where remaining.isPositive {
+                let take = FixedDecimal.min(order.allocations[k].allocated, remaining)
+                increments[k] = -take
+                remaining -= take
+            }
+        }
+        sessions[si].orders[oi].cumQty = newCum
+        let live = !order.lifecycle.isTerminal
+        for k in increments.indices where !increments[k].isZero {
+            let inc = increments[k]
+            let f = order.allocations[k].follower
+            let openBefore = sessions[si].orders[oi].allocations[k].open
+            sessions[si].orders[oi].allocations[k].allocated += inc
+            let openAfter = sessions[si].orders[oi].allocations[k].open
+            if live { followers[f].symbols[order.symbol].working += .signed(openAfter - openBefore, order.sign) }
+            followers[f].symbols[order.symbol].position += .signed(inc, order.sign)
+            followers[f].symbols[order.symbol].failures = 0
+            let fc = followers[f].config
+            actions.append(
+                .fill(
+                    FollowerFill(
+                        followerID: fc.followerID, session: sessions[si].config.name, account: fc.account,
+                        symbol: order.intent.symbol, side: order.intent.side, quantity: inc, price: price,
+                        clOrdID: order.intent.clOrdID, execID: execID, isCopy: true, at: now)))
+        }
+    }
+
+    /// Allocates a block's cumulative fill `filled` of `total` among its followers, in whole lots.
+    ///
+    /// Each follower's fair share is `filled × requested ÷ total`. New quantity goes first to the
+    /// followers furthest below their share (whole lots, never beyond it), then what is left goes
+    /// lot by lot by largest remainder (ties to the earlier follower), never beyond what he asked
+    /// for. Allocations only grow and never exceed what was filled; a residue smaller than the
+    /// lots that could take it stays unallocated. Returns the increments.
+    static func allocate(_ allocations: [AllocationState], filled: FixedDecimal, total: FixedDecimal) -> [FixedDecimal]
+    {
+        var allocatedSum: FixedDecimal = 0
+        for a in allocations { allocatedSum += a.allocated }
+        var available = FixedDecimal.min(filled, total) - allocatedSum
+        var increments = [FixedDecimal](repeating: 0, count: allocations.count)
+        guard available.isPositive else { return increments }
+        var deficits: [FixedDecimal] = []
+        deficits.reserveCapacity(allocations.count)
+        for a in allocations {
+            let share = (filled * a.quantity).divided(by: total, scale: 12, .down)
+            deficits.append(FixedDecimal.min(share, a.quantity) - a.allocated)
+        }
+        let byDeficit = allocations.indices.sorted {
+            deficits[$0] != deficits[$1] ? deficits[$0] > deficits[$1] : $0 < $1
+        }
+        for k in byDeficit where deficits[k].isPositive && available.isPositive {
+            let room = FixedDecimal.min(FixedDecimal.min(deficits[k], available), allocations[k].open)
+            let take = room.rounded(toMultipleOf: allocations[k].lotUnits, .down)
+            increments[k] = take
+            available -= take
+        }
+        let byRemainder = allocations.indices.sorted {
+            let r0 = deficits[$0] - increments[$0]
+            let r1 = deficits[$1] - increments[$1]
+            return r0 != r1 ? r0 > r1 : $0 < $1
+        }
+        for k in byRemainder {
+            let lot = allocations[k].lotUnits
+            if lot <= available && allocations[k].allocated + increments[k] + lot <= allocations[k].quantity {
+                increments[k] += lot
+                available -= lot
+            }
+        }
+        return increments
+    }
+
+    /// Order `oi` reached a final state: release its working quantities, then retry, re-plan or degrade.
+    mutating func finishOrder(_ si: Int, _ oi: Int, unknownAtBroker: Bool, text: String?, rejectReason: String?) {
+        let order = sessions[si].orders[oi]
+        let s = order.symbol
+        var allocatedSum: FixedDecimal = 0
+        for alloc in order.allocations {
+            followers[alloc.follower].symbols[s].working -= .signed(alloc.open, order.sign)
+            allocatedSum += alloc.allocated
+        }
+        if order.cumQty > allocatedSum {
+            decide(
+                CopyDecision(
+                    reason: .unallocatedResidue, symbol: order.intent.symbol, clOrdID: order.intent.clOrdID,
+                    quantity: order.cumQty - allocatedSum))
+        }
+        var detail = text ?? ""
+        if let r = rejectReason { detail = detail.isEmpty ? "OrdRejReason \(r)" : "\(detail) (OrdRejReason \(r))" }
+        for alloc in order.allocations {
+            let f = alloc.follower
+            let followerID = followers[f].config.followerID
+            switch order.lifecycle {
+            case .rejected where unknownAtBroker:
+                plan(f, s)
+            case .rejected:
+                decide(
+                    CopyDecision(
+                        reason: .orderRejected, followerID: followerID, symbol: order.intent.symbol,
+                        signal: order.intent.signal,
+                        clOrdID: order.intent.clOrdID, quantity: alloc.quantity, detail: detail))
+                failure(f, s, .orderRejected, detail: detail)
+            case .canceled, .expired, .doneForDay:
+                if alloc.allocated.isZero {
+                    decide(
+                        CopyDecision(
+                            reason: .orderUnfilled, followerID: followerID, symbol: order.intent.symbol,
+                            signal: order.intent.signal,
+                            clOrdID: order.intent.clOrdID, quantity: alloc.quantity, detail: detail))
+                    failure(f, s, .orderUnfilled, detail: detail.isEmpty ? "unfilled" : detail)
+                } else {
+                    if alloc.allocated < alloc.quantity {
+                        decide(
+                            CopyDecision(
+                                reason: .remainderReplanned, followerID: followerID, symbol: order.intent.symbol,
+                                signal: order.intent.signal, clOrdID: order.intent.clOrdID,
+                                quantity: alloc.quantity - alloc.allocated))
+                    }
+                    plan(f, s)
+                }
+            case .filled:
+                plan(f, s)
+            case .pendingNew, .new, .partiallyFilled, .unknown, .dropped:
+                preconditionFailure("finishOrder on a non-final order")
+            }
+        }
+    }
+
+    /// Counts a failed order: retry after a backoff, or degrade the follower past RetryLimit.
+    mutating func failure(_ f: Int, _ s: Int, _ reason: ReasonCode, detail: String) {
+        followers[f].symbols[s].failures += 1
+        let failures = followers[f].symbols[s].failures
+        let config = sessions[followers[f].session].config
+        if failures > config.retryLimit {
+            degrade(f, .retryExhausted, detail: detail)
+            return
+        }
+        let delayMs = Int64(config.retryBackoffMs) << Int64(Swift.min(failures - 1, 5))
+        let due = now + delayMs * 1_000_000
+        followers[f].symbols[s].retryDue = due
+        retryQueue.append(RetryEntry(due: due, follower: f, symbol: s))
+        decide(
+            CopyDecision(
+                reason: .retryScheduled, followerID: followers[f].config.followerID, symbol: symbols.names[s],
+                signal: followers[f].symbols[s].signalID,
+                detail: "attempt \(failures) of \(config.retryLimit) after \(delayMs) ms: \(detail)"))
+    }
+
+    /// Stops all orders for follower `f` until an operator resumes him.
+    mutating func degrade(_ f: Int, _ reason: ReasonCode, detail: String) {
+        guard followers[f].isActive else { return }
+        let status = FollowerStatus.degraded(reason: reason, detail: detail)
+        followers[f].status = status
+        let id = followers[f].config.followerID
+        actions.append(.followerStateChanged(followerID: id, status: status))
+        decide(CopyDecision(reason: .followerDegraded, followerID: id, detail: "\(reason.rawValue): \(detail)"))
+    }
+
+    /// Time passes: due retries re-plan, overdue settlements give up.
+    mutating func tick() {
+        let dueRetry = retryQueue.contains { $0.due <= now }
+        let dueSettle = sessions.contains {
+            ($0.phase == .settlingOrders || $0.phase == .settlingPositions) && $0.settleDeadline <= now
+        }
+        guard dueRetry || dueSettle else { return }
+        journal(.tick(at: now))
+        if dueRetry {
+            let due = retryQueue.filter { $0.due <= now }.sorted {
+                ($0.due, $0.follower, $0.symbol) < ($1.due, $1.follower, $1.symbol)
+            }
+            retryQueue.removeAll { $0.due <= now }
+            for e in due where followers[e.follower].symbols[e.symbol].retryDue == e.due {
+                followers[e.follower].symbols[e.symbol].retryDue = nil
+                plan(e.follower, e.symbol)
+            }
+        }
+        for si in sessions.indices
+        where (sessions[si].phase == .settlingOrders || sessions[si].phase == .settlingPositions)
+            && sessions[si].settleDeadline <= now
+        {
+            settleTimeout(si)
+        }
+    }
+}

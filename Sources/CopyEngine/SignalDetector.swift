@@ -1,0 +1,146 @@
+import FIXCore
+
+/// What the planner needs to know about one change of a provider's position.
+struct SignalContext {
+    let provider: Int
+    let symbol: Int
+    /// Session of the ExecID (empty for synthetic signals).
+    let signalSession: String
+    let signalID: String
+    /// Age of her fill when it arrived, in milliseconds, when known.
+    let ageMs: Int64?
+    /// Her fill price, when the change is a fill.
+    let price: FixedDecimal?
+    /// Arrived as a resend or while the engine was recovering: CatchUp decides, not the filters.
+    let late: Bool
+}
+
+extension CopyEngine {
+    /// Side (54) as a sign: buys (1, 3) are +1, sells (2, 4, 5, 6) −1.
+    static func sideSign(_ m: FIXMessage) -> Int? {
+        switch m.byte(Tag.side) {
+        case UInt8(ascii: "1"), UInt8(ascii: "3"): return 1
+        case UInt8(ascii: "2"), UInt8(ascii: "4"), UInt8(ascii: "5"), UInt8(ascii: "6"): return -1
+        default: return nil
+        }
+    }
+
+    /// The signed quantity of a fill (LastQty × side × contract size), or nil when malformed.
+    static func fillQuantity(_ m: FIXMessage, contractSize: FixedDecimal) -> FixedDecimal? {
+        guard let sign = sideSign(m), let qty = m.optionalDecimal(Tag.lastQty), !qty.isNegative else { return nil }
+        let units = contractSize == 1 ? qty : qty * contractSize
+        return .signed(units, sign)
+    }
+
+    /// The time her fill happened: TransactTime, else OrigSendingTime, else SendingTime.
+    static func signalTime(_ m: FIXMessage) -> EngineTime? {
+        m.time(Tag.transactTime) ?? m.time(Tag.origSendingTime) ?? m.time(Tag.sendingTime)
+    }
+
+    /// An ExecutionReport for provider `p`'s account: fills (F), trade cancels (H) and corrects (G)
+    /// change her position; everything else about her orders is ignored.
+    mutating func providerExecution(_ p: Int, _ si: Int, _ m: FIXMessage) {
+        let execType = m.byte(Tag.execType)
+        guard execType == UInt8(ascii: "F") || execType == UInt8(ascii: "G") || execType == UInt8(ascii: "H") else {
+            return
+        }
+        let providerID = providers[p].config.providerID
+        guard let execID = m[Tag.execID], !execID.isEmpty else {
+            decide(CopyDecision(reason: .malformedMessage, providerID: providerID, detail: "ExecID (17) is missing"))
+            return
+        }
+        if sessions[si].seenExecIDs.contains(execID) {
+            decide(CopyDecision(reason: .duplicateExecID, providerID: providerID, signal: execID))
+            return
+        }
+        let s: Int
+        let delta: FixedDecimal
+        let price = m.optionalDecimal(Tag.lastPx)
+        var effect: (key: String, quantity: FixedDecimal)
+        if execType == UInt8(ascii: "F") {
+            guard let brokerSymbol = m[Tag.symbol], let q = Self.fillQuantity(m, contractSize: 1) else {
+                decide(
+                    CopyDecision(
+                        reason: .malformedMessage, providerID: providerID, signal: execID,
+                        detail: "Symbol, Side or LastQty"))
+                return
+            }
+            s = symbolID(session: si, brokerSymbol: brokerSymbol)
+            let cs = sessionSymbol(si, s).contractSize
+            delta = cs == 1 ? q : q * cs
+            effect = (execID, delta)
+        } else {
+            guard let ref = m[Tag.execRefID] else {
+                decide(
+                    CopyDecision(
+                        reason: .malformedMessage, providerID: providerID, signal: execID,
+                        detail: "ExecRefID (19) is missing"))
+                return
+            }
+            let root = providers[p].aliases[ref] ?? ref
+            guard let original = providers[p].fills[root] else {
+                decide(
+                    CopyDecision(
+                        reason: .unknownExecRef, providerID: providerID, signal: execID, detail: "ExecRefID \(ref)"))
+                return
+            }
+            s = original.symbol
+            if execType == UInt8(ascii: "H") {
+                delta = -original.quantity
+                effect = (root, 0)
+            } else {
+                let cs = sessionSymbol(si, s).contractSize
+                guard let q = Self.fillQuantity(m, contractSize: cs) else {
+                    decide(
+                        CopyDecision(
+                            reason: .malformedMessage, providerID: providerID, signal: execID, detail: "Side or LastQty"
+                        ))
+                    return
+                }
+                delta = q - original.quantity
+                effect = (root, q)
+            }
+        }
+        ensureProviderSymbol(p, s)
+        let possDup = m.flag(Tag.possDupFlag) || m.flag(Tag.possResend)
+        let signalTime = Self.signalTime(m)
+        if possDup, let t = signalTime, t <= providers[p].symbols[s].coveredUntil {
+            journalCurrentMessage()
+            sessions[si].seenExecIDs.insert(execID)
+            decide(
+                CopyDecision(
+                    reason: .coveredByPositionReport, providerID: providerID, symbol: symbols.names[s], signal: execID))
+            return
+        }
+        journalCurrentMessage()
+        sessions[si].seenExecIDs.insert(execID)
+        providers[p].fills[effect.key] = ProviderFillEffect(symbol: s, quantity: effect.quantity)
+        if effect.key != execID { providers[p].aliases[execID] = effect.key }
+
+        let old = providers[p].symbols[s].position
+        let new = old + delta
+        updateEntryPrice(p, s, old: old, new: new, price: price)
+        let late = possDup || sessions[si].phase != .live
+        let age = signalTime.map { (now - $0) / 1_000_000 }
+        let ctx = SignalContext(
+            provider: p, symbol: s, signalSession: sessions[si].config.name, signalID: execID, ageMs: age, price: price,
+            late: late)
+        providerChanged(ctx, from: old, to: new)
+    }
+
+    /// Keeps her average entry price: increases average in, reductions keep it, a reversal restarts it.
+    mutating func updateEntryPrice(_ p: Int, _ s: Int, old: FixedDecimal, new: FixedDecimal, price: FixedDecimal?) {
+        if new.isZero {
+            providers[p].symbols[s].entryPx = nil
+        } else if old.isZero || old.signum != new.signum {
+            providers[p].symbols[s].entryPx = price ?? providers[p].symbols[s].entryPx
+        } else if new.magnitude > old.magnitude, let px = price {
+            if let entry = providers[p].symbols[s].entryPx {
+                let value = entry * old.magnitude + px * (new.magnitude - old.magnitude)
+                providers[p].symbols[s].entryPx = value.divided(by: new.magnitude, scale: 10, .halfEven).normalized
+            } else {
+                providers[p].symbols[s].entryPx = px
+            }
+        }
+    }
+}
