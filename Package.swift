@@ -112,19 +112,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Helpers shared by the test targets that use real sockets (waiting on events, free ports).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FIXCoreTests", dependencies: ["FIXCore", "FIXMessages"]),
         .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXCore", "FIXMessages"]),
         .testTarget(
             name: "FIXTransportTests",
             dependencies: [
-                "FIXTransport", "FIXSession", "FIXCore",
+                "FIXTransport", "FIXSession", "FIXCore", "TestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "CopyEngineTests", dependencies: ["CopyEngine", "FIXCore", "FIXMessages"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CopyEngine", "FIXCore"]),
-        .testTarget(name: "BrokerSimulatorTests", dependencies: ["BrokerSimulator", "FIXTransport", "FIXSession", "FIXCore"]),
+        .testTarget(
+            name: "BrokerSimulatorTests",
+            dependencies: ["BrokerSimulator", "FIXTransport", "FIXSession", "FIXCore", "TestSupport"]
+        ),
         .testTarget(name: "CopyBridgeAgentTests", dependencies: ["CopyBridgeAgent", "BrokerSimulator", "FIXCore"]),
     ]
 )

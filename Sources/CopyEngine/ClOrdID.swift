@@ -1,8 +1,8 @@
 /// Deterministic ClOrdIDs: `prefix + 16 base62 characters + 2 base36 characters`.
 ///
-/// The 16 characters are 95 bits of a keyed hash (two SipHash-2-4 runs with fixed keys) of the
-/// follower's session, the signal (provider session and ExecID, or a synthetic signal) and the
-/// follower (or the block's symbol and side); the last two characters are the attempt number.
+/// The 16 characters are 95 bits of a keyed hash (SipHash-2-4-128 with a fixed key) of the signal
+/// (provider session and ExecID, or a synthetic signal), the follower's session and the follower
+/// (or the block's symbol and side); the last two characters are the attempt number.
 ///
 /// - Deterministic: the same signal, follower and attempt give the same ClOrdID in every run, so
 ///   a replay after a crash derives exactly the IDs the crashed process may have sent.
@@ -31,43 +31,64 @@ public enum ClOrdIDScheme {
     public static func make(
         prefix: String, _ p0: String, _ p1: String, _ p2: String, _ p3: String, attempt: Int
     ) -> String {
-        precondition(attempt >= 0 && attempt <= maximumAttempt, "attempt \(attempt) out of range")
-        var a = SipHasher24(k0: 0x436F_7079_4272_6964, k1: 0x6765_2D43_6C4F_7264)
-        var b = SipHasher24(k0: 0x7665_7273_696F_6E31, k1: 0x4578_6163_746C_7931)
-        @inline(__always) func feed(_ part: String) {
-            for byte in part.utf8 {
-                a.write(byte)
-                b.write(byte)
-            }
-            a.write(0x1F)
-            b.write(0x1F)
-        }
-        feed(p0)
-        feed(p1)
-        feed(p2)
-        feed(p3)
-        // 10 digits from one hash and 6 from the other: 59.5 + 35.7 bits, all in 64-bit arithmetic.
-        var high = a.finalize() % 839_299_365_868_340_224  // 62^10
-        var low = b.finalize() % 56_800_235_584  // 62^6
+        var h = ClOrdIDHasher()
+        h.feed(p0)
+        h.feed(p1)
+        h.feed(p2)
+        h.feed(p3)
+        return h.clOrdID(prefix: prefix, attempt: attempt)
+    }
+}
+
+/// The hash state of a ClOrdID's parts; the engine keeps the state after a signal's parts and
+/// continues it for each follower.
+public struct ClOrdIDHasher: Sendable {
+    var h = SipHasher24(k0: 0x436F_7079_4272_6964, k1: 0x6765_2D43_6C4F_7264)
+
+    public init() {}
+
+    /// Adds one part.
+    public mutating func feed(_ part: String) {
+        h.write(part)
+        h.write(0x1F)
+    }
+
+    /// Adds bytes that already hold whole parts, each followed by 0x1F.
+    mutating func feed(parts: UnsafeRawBufferPointer) {
+        h.write(parts)
+    }
+
+    /// The ClOrdID of the parts fed so far.
+    public func clOrdID(prefix: String, attempt: Int) -> String {
+        precondition(attempt >= 0 && attempt <= ClOrdIDScheme.maximumAttempt, "attempt \(attempt) out of range")
+        var state = h
+        let (first, second) = state.finalize128()
+        // 10 digits from one half and 6 from the other: 59.5 + 35.7 bits, all in 64-bit arithmetic.
+        var high = first % 839_299_365_868_340_224  // 62^10
+        var low = second % 56_800_235_584  // 62^6
         let prefixCount = prefix.utf8.count
-        return String(unsafeUninitializedCapacity: prefixCount + hashLength + attemptLength) { out in
-            var o = 0
-            for c in prefix.utf8 {
-                out[o] = c
-                o += 1
+        return String(unsafeUninitializedCapacity: prefixCount + ClOrdIDScheme.hashLength + ClOrdIDScheme.attemptLength)
+        {
+            out in
+            ClOrdIDScheme.base62.withUnsafeBufferPointer { base62 in
+                var o = 0
+                for c in prefix.utf8 {
+                    out[o] = c
+                    o += 1
+                }
+                for i in stride(from: o + 15, through: o + 10, by: -1) {
+                    out[i] = base62[Int(low % 62)]
+                    low /= 62
+                }
+                for i in stride(from: o + 9, through: o, by: -1) {
+                    out[i] = base62[Int(high % 62)]
+                    high /= 62
+                }
+                o += ClOrdIDScheme.hashLength
+                out[o] = base62[attempt / 36]
+                out[o + 1] = base62[attempt % 36]
+                return o + 2
             }
-            for i in stride(from: o + 15, through: o + 10, by: -1) {
-                out[i] = base62[Int(low % 62)]
-                low /= 62
-            }
-            for i in stride(from: o + 9, through: o, by: -1) {
-                out[i] = base62[Int(high % 62)]
-                high /= 62
-            }
-            o += hashLength
-            out[o] = base62[attempt / 36]
-            out[o + 1] = base62[attempt % 36]
-            return o + 2
         }
     }
 }
@@ -84,8 +105,9 @@ extension ClOrdIDScheme {
     }
 }
 
-/// SipHash-2-4 (Aumasson and Bernstein), fed one byte at a time.
-struct SipHasher24 {
+/// SipHash-2-4 with 128-bit output (Aumasson and Bernstein's reference `siphash` with
+/// `outlen == 16`), fed in 8-byte words where it can be.
+struct SipHasher24: Sendable {
     var v0: UInt64
     var v1: UInt64
     var v2: UInt64
@@ -95,7 +117,7 @@ struct SipHasher24 {
 
     init(k0: UInt64, k1: UInt64) {
         v0 = k0 ^ 0x736F_6D65_7073_6575
-        v1 = k1 ^ 0x646F_7261_6E64_6F6D
+        v1 = k1 ^ 0x646F_7261_6E64_6F6D ^ 0xEE
         v2 = k0 ^ 0x6C79_6765_6E65_7261
         v3 = k1 ^ 0x7465_6462_7974_6573
     }
@@ -126,6 +148,29 @@ struct SipHasher24 {
         v0 ^= m
     }
 
+    mutating func write(_ text: String) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { write(UnsafeRawBufferPointer($0)) }
+        if done == nil { for byte in text.utf8 { write(byte) } }
+    }
+
+    mutating func write(_ raw: UnsafeRawBufferPointer) {
+        var i = 0
+        let n = raw.count
+        while i < n && length & 7 != 0 {
+            write(raw[i])
+            i += 1
+        }
+        while n - i >= 8 {
+            compress(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            length &+= 8
+            i += 8
+        }
+        while i < n {
+            write(raw[i])
+            i += 1
+        }
+    }
+
     mutating func write(_ byte: UInt8) {
         tail |= UInt64(byte) << ((length & 7) * 8)
         length &+= 1
@@ -135,14 +180,20 @@ struct SipHasher24 {
         }
     }
 
-    mutating func finalize() -> UInt64 {
+    mutating func finalize128() -> (UInt64, UInt64) {
         compress(tail | (length & 0xFF) << 56)
-        v2 ^= 0xFF
+        v2 ^= 0xEE
         round()
         round()
         round()
         round()
-        return v0 ^ v1 ^ v2 ^ v3
+        let first = v0 ^ v1 ^ v2 ^ v3
+        v1 ^= 0xDD
+        round()
+        round()
+        round()
+        round()
+        return (first, v0 ^ v1 ^ v2 ^ v3)
     }
 }
 

@@ -389,12 +389,14 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
                 throw CopyConfigurationError(
                     block: .session, id: s.name, key: "SessionName", message: "duplicate session")
             }
-            if s.qtyUnit == .lots && !s.contractSize.isPositive {
-                throw CopyConfigurationError(block: .session, id: s.name, key: "ContractSize", message: "must be > 0")
-            }
-            for (sym, size) in s.contractSizes where !size.isPositive {
+            if s.qtyUnit == .lots && !(s.contractSize.isPositive && s.contractSize <= 10_000_000) {
                 throw CopyConfigurationError(
-                    block: .session, id: s.name, key: "ContractSizes", message: "size of \(sym) must be > 0")
+                    block: .session, id: s.name, key: "ContractSize", message: "must be > 0 and ≤ 10000000")
+            }
+            for (sym, size) in s.contractSizes where !(size.isPositive && size <= 10_000_000) {
+                throw CopyConfigurationError(
+                    block: .session, id: s.name, key: "ContractSizes",
+                    message: "size of \(sym) must be > 0 and ≤ 10000000")
             }
             if s.clOrdIDPrefix.utf8.count > ClOrdIDScheme.maximumPrefixLength {
                 throw CopyConfigurationError(
@@ -410,6 +412,9 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
             }
         }
         var accounts = Set<String>()
+        for s in sessions where !s.blockAccount.isEmpty {
+            accounts.insert(s.name + "\u{1}" + s.blockAccount)
+        }
         var providerIDs = Set<String>()
         for p in providers {
             guard providerIDs.insert(p.providerID).inserted else {

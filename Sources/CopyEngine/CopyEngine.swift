@@ -27,6 +27,10 @@ public struct CopyEngine: Sendable {
     var symbols = SymbolTable()
     var sessions: [SessionState] = []
     var sessionIndex: [String: Int] = [:]
+    /// Per session (outside `SessionState`, whose size makes element reads copy it): who owns
+    /// each account, and broker symbols to canonical symbol IDs.
+    var accountRoles: [[String: AccountRoles]] = []
+    var brokerSymbolIDs: [[String: Int]] = []
     var providers: [ProviderState] = []
     var providerIndex: [String: Int] = [:]
     var followers: [FollowerState] = []
@@ -42,6 +46,8 @@ public struct CopyEngine: Sendable {
     var requestCounter = 0
     var replaying = false
     var provisional: [(session: Int, order: Int)] = []
+    /// The ClOrdID hash state after the latest signal's parts (a cache: it only saves work).
+    var signalHasher: (session: String, id: String, hasher: ClOrdIDHasher)?
 
     // Per-event scratch.
     var now: EngineTime = 0
@@ -57,6 +63,8 @@ public struct CopyEngine: Sendable {
         for s in configuration.sessions {
             sessionIndex[s.name] = sessions.count
             sessions.append(SessionState(config: s))
+            accountRoles.append([:])
+            brokerSymbolIDs.append([:])
         }
         for p in configuration.providers {
             let si = sessionIndex[p.sessionName]!
@@ -65,7 +73,7 @@ public struct CopyEngine: Sendable {
             var state = ProviderState(config: p, session: si)
             if case .fixed(let e) = p.equity { state.equity = e }
             providers.append(state)
-            sessions[si].accounts[p.account, default: AccountRoles()].provider = index
+            accountRoles[si][p.account, default: AccountRoles()].provider = index
             sessions[si].providers.append(index)
         }
         for f in configuration.followers {
@@ -80,14 +88,20 @@ public struct CopyEngine: Sendable {
                 providers[p].links.append(FollowerLinkRef(follower: index, link: l))
             }
             var state = FollowerState(config: f, session: si, dropCopySession: drop, links: links)
+            state.hashSuffix = Array(f.sessionName.utf8) + [0x1F] + Array(f.followerID.utf8) + [0x1F]
+            state.accountBytes = Array(f.account.utf8)
             if case .fixed(let e) = f.equity { state.equity = e }
             followers.append(state)
-            sessions[si].accounts[f.account, default: AccountRoles()].follower = index
+            accountRoles[si][f.account, default: AccountRoles()].follower = index
             sessions[si].tradingFollowers.append(index)
             if let d = drop, d != si {
-                sessions[d].accounts[f.account, default: AccountRoles()].dropCopyFollower = index
+                accountRoles[d][f.account, default: AccountRoles()].dropCopyFollower = index
             }
             recomputeFactors(index)
+        }
+        // Room for a few orders per follower, so the signal path does not rehash the order books.
+        for si in sessions.indices {
+            sessions[si].orderIndex.reserveCapacity(Swift.max(64, 4 * sessions[si].tradingFollowers.count))
         }
     }
 
@@ -151,6 +165,14 @@ public struct CopyEngine: Sendable {
 
     /// Routes an ExecutionReport: our order, a provider's fill, or a follower's own trade.
     mutating func execution(_ si: Int, _ m: FIXMessage) {
+        let account = m[Tag.account] ?? ""
+        let roles = accountRoles[si][account]
+        // A provider's account never carries our orders (validation keeps accounts apart), so her
+        // fills skip the order book lookups.
+        if let p = roles?.provider {
+            providerExecution(p, si, m)
+            return
+        }
         if let c = m[Tag.clOrdID], let oi = sessions[si].orderIndex[c] {
             orderExecution(si, oi, m)
             return
@@ -159,16 +181,11 @@ public struct CopyEngine: Sendable {
             orderExecution(si, oi, m)
             return
         }
-        let account = m[Tag.account] ?? ""
-        guard let roles = sessions[si].accounts[account] else {
+        guard let roles else {
             decide(CopyDecision(reason: .unknownAccount, detail: "account '\(account)' on \(sessions[si].config.name)"))
             return
         }
-        if let p = roles.provider {
-            providerExecution(p, si, m)
-        } else if let f = roles.follower ?? roles.dropCopyFollower {
-            followerExecution(f, si, m)
-        }
+        if let f = roles.follower ?? roles.dropCopyFollower { followerExecution(f, si, m) }
     }
 
     // MARK: Journal and actions
@@ -203,10 +220,10 @@ public struct CopyEngine: Sendable {
     // MARK: Helpers
 
     mutating func symbolID(session si: Int, brokerSymbol: String) -> Int {
-        if let s = sessions[si].brokerSymbols[brokerSymbol] { return s }
+        if let s = brokerSymbolIDs[si][brokerSymbol] { return s }
         let canonical = sessions[si].config.symbolMap.canonicalSymbol(for: brokerSymbol)
         let s = symbols.intern(canonical)
-        sessions[si].brokerSymbols[brokerSymbol] = s
+        brokerSymbolIDs[si][brokerSymbol] = s
         return s
     }
 
@@ -214,13 +231,14 @@ public struct CopyEngine: Sendable {
         if s < sessions[si].symbols.count, let known = sessions[si].symbols[s] { return known }
         let name = symbols.names[s]
         let config = sessions[si].config
+        let broker = config.symbolMap.brokerSymbol(for: name)
         let info = SessionSymbol(
-            brokerSymbol: config.symbolMap.brokerSymbol(for: name), contractSize: config.contractSize(for: name))
+            brokerSymbol: broker, brokerSymbolBytes: Array(broker.utf8), contractSize: config.contractSize(for: name))
         if sessions[si].symbols.count <= s {
             sessions[si].symbols.append(contentsOf: repeatElement(nil, count: s + 1 - sessions[si].symbols.count))
         }
         sessions[si].symbols[s] = info
-        if sessions[si].brokerSymbols[info.brokerSymbol] == nil { sessions[si].brokerSymbols[info.brokerSymbol] = s }
+        if brokerSymbolIDs[si][info.brokerSymbol] == nil { brokerSymbolIDs[si][info.brokerSymbol] = s }
         return info
     }
 
@@ -233,9 +251,10 @@ public struct CopyEngine: Sendable {
 
     mutating func ensureFollowerSymbol(_ f: Int, _ s: Int) {
         if followers[f].symbols.count <= s {
-            followers[f].symbols.append(contentsOf: repeatElement(nil, count: s + 1 - followers[f].symbols.count))
+            followers[f].symbols.append(
+                contentsOf: repeatElement(FollowerSymbolState.absent, count: s + 1 - followers[f].symbols.count))
         }
-        guard followers[f].symbols[s] == nil else { return }
+        guard !followers[f].symbols[s].exists else { return }
         let config = followers[f].config
         let info = sessionSymbol(followers[f].session, s)
         let cs = info.contractSize
@@ -310,8 +329,9 @@ public struct CopyEngine: Sendable {
     /// A follower's state in one canonical symbol.
     public func followerPosition(_ followerID: String, symbol: String) -> FollowerPositionView? {
         guard let f = followerIndex[followerID], let s = symbols.ids[symbol], s < followers[f].symbols.count,
-            let st = followers[f].symbols[s]
+            followers[f].symbols[s].exists
         else { return nil }
+        let st = followers[f].symbols[s]
         return FollowerPositionView(
             position: st.position, offset: st.offset, working: st.working, target: st.target, detached: st.detached,
             waitingCatchUp: st.links.contains { $0.waitingCatchUp }, failures: st.failures,
@@ -334,7 +354,17 @@ public struct CopyEngine: Sendable {
     /// The orders on a session that have not reached a final state, by ClOrdID.
     public func liveOrders(session: String) -> [OrderIntent] {
         guard let si = sessionIndex[session] else { return [] }
-        return sessions[si].liveOrders.sorted().map { sessions[si].orders[sessions[si].orderIndex[$0]!].intent }
+        return sessions[si].liveSlots().map { sessions[si].orders[$0].intent }
+    }
+
+    /// What the session's order book knows about an order (live, or finished within the
+    /// retention window).
+    public func order(session: String, clOrdID: String) -> OrderView? {
+        guard let si = sessionIndex[session], let oi = sessions[si].orderIndex[clOrdID] else { return nil }
+        let o = sessions[si].orders[oi]
+        return OrderView(
+            intent: o.intent, lifecycle: o.lifecycle, cumQty: o.cumQty, avgPx: o.avgPx,
+            allocated: o.allocations.map { (followers[$0.follower].config.followerID, $0.allocated) })
     }
 
     /// The earliest time a `.tick` has work to do, so a driver can sleep until then.
@@ -345,6 +375,17 @@ public struct CopyEngine: Sendable {
         }
         return next
     }
+}
+
+/// An order as its session's order book follows it. Quantities are units.
+public struct OrderView: Sendable {
+    public var intent: OrderIntent
+    public var lifecycle: OrderLifecycle
+    /// Filled so far.
+    public var cumQty: FixedDecimal
+    public var avgPx: FixedDecimal?
+    /// What each follower has been allocated of the fills.
+    public var allocated: [(followerID: String, quantity: FixedDecimal)]
 }
 
 /// A follower's state in one symbol. Quantities are units.

@@ -22,9 +22,7 @@ extension CopyEngine {
         for ref in providers[p].links {
             let f = ref.follower
             ensureFollowerSymbol(f, s)
-            followers[f].symbols[s]!.signalSession = ctx.signalSession
-            followers[f].symbols[s]!.signalID = ctx.signalID
-            followers[f].symbols[s]!.nextAttempt = 0
+            followers[f].symbols[s].newSignal(session: ctx.signalSession, id: ctx.signalID)
             updateLink(f, ref.link, ctx, old: old, new: new, deviation: &deviation)
             refreshTarget(f, s)
             reattachIfProviderFlat(f, s)
@@ -37,7 +35,7 @@ extension CopyEngine {
         _ f: Int, _ l: Int, _ ctx: SignalContext, old: FixedDecimal, new: FixedDecimal, deviation: inout FixedDecimal??
     ) {
         let s = ctx.symbol
-        let a = followers[f].symbols[s]!.links[l].accepted
+        let a = followers[f].symbols[s].links[l].accepted
         var accepted: FixedDecimal
         var skipped: ReasonCode?
         var increase: FixedDecimal = 0
@@ -74,43 +72,46 @@ extension CopyEngine {
         case .paused: return .followerPaused
         case .degraded: return .followerDegraded
         }
-        let config = followers[f].config
-        if let r = followers[f].symbols[s]!.filter { return r }
-        if !config.tradingHours.contains(now) { return .outsideTradingHours }
-        switch config.sizing {
+        if let r = followers[f].symbols[s].filter { return r }
+        if !followers[f].config.tradingHours.contains(now) { return .outsideTradingHours }
+        switch followers[f].config.sizing {
         case .equityRatio: if followers[f].links[l].factor == nil { return .equityUnknown }
         case .riskPercent: if followers[f].equity == nil { return .equityUnknown }
         case .fixedRatio, .fixedQty: break
         }
         if ctx.late {
-            switch config.catchUp {
+            switch followers[f].config.catchUp {
             case .none:
                 return .catchUpSkipped
             case .market:
                 decide(
                     CopyDecision(
-                        reason: .catchUpEntered, followerID: config.followerID, symbol: symbols.names[s],
+                        reason: .catchUpEntered, followerID: followers[f].config.followerID, symbol: symbols.names[s],
                         signal: ctx.signalID))
                 return nil
             case .ifNotWorse:
                 if priceNoWorse(f, ctx.provider, s, providerSign: direction) {
-                    followers[f].symbols[s]!.links[l].waitingCatchUp = false
+                    followers[f].symbols[s].links[l].waitingCatchUp = false
                     decide(
                         CopyDecision(
-                            reason: .catchUpEntered, followerID: config.followerID, symbol: symbols.names[s],
+                            reason: .catchUpEntered, followerID: followers[f].config.followerID,
+                            symbol: symbols.names[s],
                             signal: ctx.signalID))
                     return nil
                 }
-                followers[f].symbols[s]!.links[l].waitingCatchUp = true
+                followers[f].symbols[s].links[l].waitingCatchUp = true
                 addCatchUpWaiter(f, s)
                 return .catchUpWaiting
             }
         }
-        if config.maxSignalAgeMs > 0, let age = ctx.ageMs, age > Int64(config.maxSignalAgeMs) { return .staleSignal }
-        if config.maxPriceDeviationBps.isPositive {
+        if followers[f].config.maxSignalAgeMs > 0, let age = ctx.ageMs, age > Int64(followers[f].config.maxSignalAgeMs)
+        {
+            return .staleSignal
+        }
+        if followers[f].config.maxPriceDeviationBps.isPositive {
             if case .none = deviation { deviation = .some(deviationBps(s, price: ctx.price)) }
             guard case .some(.some(let bps)) = deviation else { return .noMark }
-            if bps > config.maxPriceDeviationBps { return .priceDeviation }
+            if bps > followers[f].config.maxPriceDeviationBps { return .priceDeviation }
         }
         return nil
     }
@@ -146,12 +147,11 @@ extension CopyEngine {
 
     /// Sets link `l`'s accepted position and resizes its copy.
     mutating func setAccepted(_ f: Int, _ l: Int, _ s: Int, to a2: FixedDecimal, price: FixedDecimal?) {
-        var ls = followers[f].symbols[s]!.links[l]
+        var ls = followers[f].symbols[s].links[l]
         let a = ls.accepted
         guard a != a2 else { return }
-        let config = followers[f].config
         let opens = a.isZero || a.signum != a2.signum
-        switch config.sizing {
+        switch followers[f].config.sizing {
         case .equityRatio, .fixedRatio:
             let factor = followers[f].links[l].factor ?? 0
             if a2.isZero {
@@ -183,7 +183,7 @@ extension CopyEngine {
         }
         ls.accepted = a2
         if a2.isZero { ls.waitingCatchUp = false }
-        followers[f].symbols[s]!.links[l] = ls
+        followers[f].symbols[s].links[l] = ls
     }
 
     /// fixed-qty and risk-percent: his full size for a position opened at `price`, in units.
@@ -192,7 +192,7 @@ extension CopyEngine {
         let scale = config.ratio * followers[f].links[l].weight
         switch config.sizing {
         case .fixedQty:
-            return config.fixedQty * followers[f].symbols[s]!.contractSize * scale
+            return config.fixedQty * followers[f].symbols[s].contractSize * scale
         case .riskPercent:
             guard let equity = followers[f].equity, let px = price, px.isPositive else { return 0 }
             let budget = equity * config.riskPercent * 100
@@ -204,19 +204,21 @@ extension CopyEngine {
 
     /// Recomputes follower `f`'s target in `s` from his links.
     mutating func refreshTarget(_ f: Int, _ s: Int) {
-        let st = followers[f].symbols[s]!
-        let config = followers[f].config
-        var raw = st.links[0].sized
-        for i in 1..<st.links.count { raw += st.links[i].sized }
-        if config.reverse { raw = -raw }
-        let lot = st.limits.lotUnits
-        var target = raw.isZero ? 0 : raw.rounded(toMultipleOf: lot, config.rounding.mode)
+        let linkCount = followers[f].links.count
+        var raw = followers[f].symbols[s].links[0].sized
+        if linkCount > 1 {
+            for i in 1..<linkCount { raw += followers[f].symbols[s].links[i].sized }
+        }
+        if followers[f].config.reverse { raw = -raw }
+        let limits = followers[f].symbols[s].limits
+        let lot = limits.lotUnits
+        var target = raw.isZero ? 0 : raw.rounded(toMultipleOf: lot, followers[f].config.rounding.mode)
         var reasons: [ReasonCode] = []
         if !raw.isZero {
             var minimum = lot
-            if st.limits.minUnits > lot { minimum = st.limits.minUnits.rounded(toMultipleOf: lot, .ceiling) }
+            if limits.minUnits > lot { minimum = limits.minUnits.rounded(toMultipleOf: lot, .ceiling) }
             if target.magnitude < minimum {
-                switch config.belowMin {
+                switch followers[f].config.belowMin {
                 case .skip:
                     reasons.append(target.isZero ? .belowLot : .belowMinQty)
                     target = 0
@@ -226,45 +228,42 @@ extension CopyEngine {
                 }
             }
         }
-        if st.limits.maxPositionUnits.isPositive {
+        if limits.maxPositionUnits.isPositive {
             let verdict = riskGate.reviewTarget(
                 target,
                 context: RiskContext(
-                    followerID: config.followerID, symbol: symbols.names[s], limits: st.limits, exposure: st.managed))
+                    followerID: followers[f].config.followerID, symbol: symbols.names[s], limits: limits,
+                    exposure: followers[f].symbols[s].managed))
             target = verdict.quantity
             reasons.append(contentsOf: verdict.reasons)
         }
-        followers[f].symbols[s]!.target = target
-        for r in reasons {
-            decide(
-                CopyDecision(
-                    reason: r, followerID: config.followerID, symbol: symbols.names[s], signal: st.signalID,
-                    quantity: raw))
-        }
+        followers[f].symbols[s].target = target
+        for r in reasons { decideFor(f, s, r, quantity: raw) }
     }
 
     /// A detached symbol follows her again once every provider he copies is flat in it; what he
     /// holds then is his own.
     mutating func reattachIfProviderFlat(_ f: Int, _ s: Int) {
-        guard followers[f].symbols[s]!.detached else { return }
+        guard followers[f].symbols[s].detached else { return }
         for link in followers[f].links {
             let p = link.provider
             if s < providers[p].symbols.count && !providers[p].symbols[s].position.isZero { return }
         }
-        followers[f].symbols[s]!.detached = false
-        followers[f].symbols[s]!.offset = followers[f].symbols[s]!.position
+        followers[f].symbols[s].detached = false
+        followers[f].symbols[s].offset = followers[f].symbols[s].position
         decide(CopyDecision(reason: .reattached, followerID: followers[f].config.followerID, symbol: symbols.names[s]))
     }
 
     /// Sends what follower `f` needs in `s`: target minus copied position minus working orders.
     mutating func plan(_ f: Int, _ s: Int) {
-        guard s < followers[f].symbols.count, let st = followers[f].symbols[s] else { return }
-        let target = st.target
-        let managed = st.managed
+        guard s < followers[f].symbols.count, followers[f].symbols[s].exists else { return }
+        let target = followers[f].symbols[s].target
+        let managed = followers[f].symbols[s].managed
+        let working = followers[f].symbols[s].working
         let si = followers[f].session
         let closeFirst = sessions[si].config.closeThenOpen && !target.isZero && managed.signum == -target.signum
         let desired = closeFirst ? 0 : target
-        let diff = desired - managed - st.working
+        let diff = desired - managed - working
         if diff.isZero { return }
         var blocked: ReasonCode?
         switch followers[f].status {
@@ -273,40 +272,37 @@ extension CopyEngine {
         case .degraded: blocked = .followerDegraded
         }
         if blocked == nil {
-            if st.detached {
+            if followers[f].symbols[s].detached {
                 blocked = .followerIntervened
             } else if !sessions[si].isUp {
                 blocked = .sessionDown
             } else if sessions[si].phase != .live {
                 blocked = .settling
-            } else if let due = st.retryDue, due > now {
+            } else if let due = followers[f].symbols[s].retryDue, due > now {
                 return
             }
         }
-        let followerID = followers[f].config.followerID
         if let r = blocked {
-            decide(
-                CopyDecision(
-                    reason: r, followerID: followerID, symbol: symbols.names[s], signal: st.signalID, quantity: diff))
+            decideFor(f, s, r, quantity: diff)
             return
         }
         let verdict = riskGate.reviewOrder(
             diff,
             context: RiskContext(
-                followerID: followerID, symbol: symbols.names[s], limits: st.limits, exposure: managed + st.working))
-        for r in verdict.reasons {
-            decide(
-                CopyDecision(
-                    reason: r, followerID: followerID, symbol: symbols.names[s], signal: st.signalID, quantity: diff))
-        }
+                followerID: followers[f].config.followerID, symbol: symbols.names[s],
+                limits: followers[f].symbols[s].limits, exposure: managed + working))
+        for r in verdict.reasons { decideFor(f, s, r, quantity: diff) }
         if verdict.quantity.isZero { return }
-        if closeFirst {
-            decide(
-                CopyDecision(
-                    reason: .closeThenOpen, followerID: followerID, symbol: symbols.names[s], signal: st.signalID,
-                    quantity: target))
-        }
+        if closeFirst { decideFor(f, s, .closeThenOpen, quantity: target) }
         route(f, s, verdict.quantity)
+    }
+
+    /// A decision about follower `f` in `s`, under his current signal.
+    mutating func decideFor(_ f: Int, _ s: Int, _ reason: ReasonCode, quantity: FixedDecimal) {
+        decide(
+            CopyDecision(
+                reason: reason, followerID: followers[f].config.followerID, symbol: symbols.names[s],
+                signal: followers[f].symbols[s].signalID, quantity: quantity))
     }
 
     /// Plans every symbol of every follower trading on session `si`.
@@ -323,8 +319,8 @@ extension CopyEngine {
         actions.append(.followerStateChanged(followerID: id, status: .active))
         decide(CopyDecision(reason: .followerResumed, followerID: id))
         for s in followers[f].knownSymbols {
-            followers[f].symbols[s]!.failures = 0
-            followers[f].symbols[s]!.retryDue = nil
+            followers[f].symbols[s].failures = 0
+            followers[f].symbols[s].retryDue = nil
             catchUpGaps(f, s)
             refreshTarget(f, s)
             reattachIfProviderFlat(f, s)
@@ -338,9 +334,9 @@ extension CopyEngine {
             let p = followers[f].links[l].provider
             guard s < providers[p].symbols.count else { continue }
             let position = providers[p].symbols[s].position
-            let a = followers[f].symbols[s]!.links[l].accepted
+            let a = followers[f].symbols[s].links[l].accepted
             guard !position.isZero, a.magnitude < position.magnitude else { continue }
-            let st = followers[f].symbols[s]!
+            let st = followers[f].symbols[s]
             let ctx = SignalContext(
                 provider: p, symbol: s, signalSession: st.signalSession, signalID: st.signalID, ageMs: nil, price: nil,
                 late: true)
@@ -361,12 +357,16 @@ extension CopyEngine {
     mutating func mark(_ snapshot: MarkSnapshot, journaled: Bool) {
         let s = symbols.intern(snapshot.symbol)
         ensureMark(s)
-        marks[s] = Mark(bid: snapshot.bid, ask: snapshot.ask, at: snapshot.at)
+        marks[s] = Mark(
+            bid: snapshot.bid.flatMap { $0.isPlausible ? $0 : nil },
+            ask: snapshot.ask.flatMap { $0.isPlausible ? $0 : nil },
+            at: snapshot.at)
         if !journaled && !dirtyMarks.contains(s) { dirtyMarks.append(s) }
         guard let waiters = catchUpWaiters[s], !waiters.isEmpty else { return }
         var ready: [(follower: Int, link: Int)] = []
         for f in waiters where followers[f].isActive {
-            guard let st = followers[f].symbols[s] else { continue }
+            guard s < followers[f].symbols.count, followers[f].symbols[s].exists else { continue }
+            let st = followers[f].symbols[s]
             for l in st.links.indices where st.links[l].waitingCatchUp {
                 let p = followers[f].links[l].provider
                 let position = providers[p].symbols[s].position
@@ -381,7 +381,7 @@ extension CopyEngine {
         var touched: [Int] = []
         for (f, l) in ready {
             let p = followers[f].links[l].provider
-            followers[f].symbols[s]!.links[l].waitingCatchUp = false
+            followers[f].symbols[s].links[l].waitingCatchUp = false
             decide(
                 CopyDecision(
                     reason: .catchUpEntered, followerID: followers[f].config.followerID, symbol: snapshot.symbol))
@@ -392,7 +392,7 @@ extension CopyEngine {
             refreshTarget(f, s)
             plan(f, s)
         }
-        catchUpWaiters[s] = waiters.filter { f in followers[f].symbols[s]?.links.contains { $0.waitingCatchUp } ?? false
+        catchUpWaiters[s] = waiters.filter { f in followers[f].symbols[s].links.contains { $0.waitingCatchUp }
         }
     }
 }

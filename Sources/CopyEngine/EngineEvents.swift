@@ -24,8 +24,8 @@ public enum EngineEvent: Sendable {
     /// One journal record, in journal order. The actions returned describe what the original
     /// run decided (for audits); a driver executes none of them.
     case replay(JournalRecord)
-    /// The journal is replayed: every session is settled (order status, then positions) when it
-    /// comes up, before anything new is sent on it.
+    /// The journal is replayed. Every session now counts as down until its next `.sessionUp`;
+    /// then it is settled (order status, then positions) before anything new is sent on it.
     case recoveryComplete(at: EngineTime)
 }
 
@@ -117,6 +117,14 @@ public enum OrderSide: String, Sendable, Equatable, Codable {
         }
     }
 
+    /// Side (54) as text.
+    public var fixString: String {
+        switch self {
+        case .buy: return "1"
+        case .sell: return "2"
+        }
+    }
+
     /// +1 for buy, -1 for sell.
     public var sign: Int {
         switch self {
@@ -179,39 +187,86 @@ public struct MarkSnapshot: Sendable, Equatable, Codable {
 }
 
 /// What an order is for: the journal's record of a NewOrderSingle.
-public struct OrderIntent: Sendable, Equatable, Codable {
+///
+/// Immutable and shared: the order book, the journal record and the audit trail hold the same
+/// instance, so passing it around costs a reference count, not a copy of a dozen fields.
+public final class OrderIntent: Sendable, Equatable, Codable, CustomStringConvertible {
     /// One follower's part of the order.
     public struct Allocation: Sendable, Equatable, Codable {
-        public var followerID: String
-        public var account: String
+        public let followerID: String
+        public let account: String
         /// Units.
-        public var quantity: FixedDecimal
+        public let quantity: FixedDecimal
         /// In the session's unit.
-        public var brokerQuantity: FixedDecimal
+        public let brokerQuantity: FixedDecimal
+
+        public init(followerID: String, account: String, quantity: FixedDecimal, brokerQuantity: FixedDecimal) {
+            self.followerID = followerID
+            self.account = account
+            self.quantity = quantity
+            self.brokerQuantity = brokerQuantity
+        }
     }
 
-    public var clOrdID: String
-    public var session: String
+    public let clOrdID: String
+    public let session: String
     /// Canonical symbol.
-    public var symbol: String
-    public var brokerSymbol: String
-    public var side: OrderSide
+    public let symbol: String
+    public let brokerSymbol: String
+    public let side: OrderSide
     /// Units.
-    public var quantity: FixedDecimal
+    public let quantity: FixedDecimal
     /// In the session's unit, as sent in OrderQty (38).
-    public var brokerQuantity: FixedDecimal
-    public var ordType: CopyOrderType
-    public var timeInForce: CopyTimeInForce
-    public var price: FixedDecimal?
+    public let brokerQuantity: FixedDecimal
+    public let ordType: CopyOrderType
+    public let timeInForce: CopyTimeInForce
+    public let price: FixedDecimal?
     /// Account (1) of the order, if any.
-    public var account: String?
+    public let account: String?
     /// One entry per follower (several in block mode).
-    public var allocations: [Allocation]
+    public let allocations: [Allocation]
     /// The provider ExecID or synthetic signal the order serves.
-    public var signal: String
-    public var attempt: Int
-    public var block: Bool
-    public var createdAt: EngineTime
+    public let signal: String
+    public let attempt: Int
+    public let block: Bool
+    public let createdAt: EngineTime
+
+    public init(
+        clOrdID: String, session: String, symbol: String, brokerSymbol: String, side: OrderSide, quantity: FixedDecimal,
+        brokerQuantity: FixedDecimal, ordType: CopyOrderType, timeInForce: CopyTimeInForce, price: FixedDecimal?,
+        account: String?, allocations: [Allocation], signal: String, attempt: Int, block: Bool, createdAt: EngineTime
+    ) {
+        self.clOrdID = clOrdID
+        self.session = session
+        self.symbol = symbol
+        self.brokerSymbol = brokerSymbol
+        self.side = side
+        self.quantity = quantity
+        self.brokerQuantity = brokerQuantity
+        self.ordType = ordType
+        self.timeInForce = timeInForce
+        self.price = price
+        self.account = account
+        self.allocations = allocations
+        self.signal = signal
+        self.attempt = attempt
+        self.block = block
+        self.createdAt = createdAt
+    }
+
+    public static func == (lhs: OrderIntent, rhs: OrderIntent) -> Bool {
+        lhs === rhs
+            || (lhs.clOrdID == rhs.clOrdID && lhs.session == rhs.session && lhs.symbol == rhs.symbol
+                && lhs.brokerSymbol == rhs.brokerSymbol && lhs.side == rhs.side && lhs.quantity == rhs.quantity
+                && lhs.brokerQuantity == rhs.brokerQuantity && lhs.ordType == rhs.ordType
+                && lhs.timeInForce == rhs.timeInForce && lhs.price == rhs.price && lhs.account == rhs.account
+                && lhs.allocations == rhs.allocations && lhs.signal == rhs.signal && lhs.attempt == rhs.attempt
+                && lhs.block == rhs.block && lhs.createdAt == rhs.createdAt)
+    }
+
+    public var description: String {
+        "\(clOrdID) \(session) \(side.rawValue) \(brokerQuantity) \(brokerSymbol) for \(allocations.map(\.followerID))"
+    }
 }
 
 /// Bytes kept in the journal (base64 in JSON and other text encodings).

@@ -68,6 +68,7 @@ struct SymbolTable {
 /// A canonical symbol as one broker session writes it.
 struct SessionSymbol {
     let brokerSymbol: String
+    let brokerSymbolBytes: [UInt8]
     /// Units per broker quantity unit.
     let contractSize: FixedDecimal
 }
@@ -107,11 +108,9 @@ struct SessionState {
     var freeSlots: [Int] = []
     /// Finished orders by the time they finished, forgotten after `OrderRetentionMs`.
     var finished: Deque<(at: EngineTime, slot: Int)> = []
-    /// Non-terminal orders.
-    var liveOrders: Set<String> = []
+    /// Orders not in a final state.
+    var liveCount = 0
     var symbols: [SessionSymbol?] = []
-    var brokerSymbols: [String: Int] = [:]
-    var accounts: [String: AccountRoles] = [:]
     var blockAttempts: [String: Int] = [:]
     var pendingStatus: Set<String> = []
     var positionRequests: [String: PositionRequest] = [:]
@@ -121,6 +120,14 @@ struct SessionState {
 
     init(config: BrokerSessionConfig) {
         self.config = config
+    }
+
+    /// Slots of the orders not in a final state, by ClOrdID.
+    func liveSlots() -> [Int] {
+        guard liveCount > 0 else { return [] }
+        return orders.indices.filter { !orders[$0].lifecycle.isTerminal }.sorted {
+            orders[$0].intent.clOrdID < orders[$1].intent.clOrdID
+        }
     }
 }
 
@@ -177,6 +184,9 @@ struct LinkSymbolState {
 }
 
 struct FollowerSymbolState {
+    /// False for the placeholder of a symbol without state (a non-optional array element reads
+    /// without copying the whole state, which an optional's unwrap does).
+    var exists = true
     var links: [LinkSymbolState]
     /// His account's position, units.
     var position: FixedDecimal = 0
@@ -200,6 +210,22 @@ struct FollowerSymbolState {
     let lotSizeBroker: FixedDecimal
 
     var managed: FixedDecimal { position - offset }
+
+    static let absent: FollowerSymbolState = {
+        var s = FollowerSymbolState(
+            links: [], signalID: "", filter: nil,
+            limits: RiskLimits(lotUnits: 1, minUnits: 0, maxOrderUnits: 0, maxPositionUnits: 0),
+            contractSize: 1, lotSizeBroker: 1)
+        s.exists = false
+        return s
+    }()
+
+    /// A new provider signal: later orders derive their ClOrdIDs from it, attempts from 0.
+    mutating func newSignal(session: String, id: String) {
+        signalSession = session
+        signalID = id
+        nextAttempt = 0
+    }
 }
 
 struct FollowerState {
@@ -209,9 +235,14 @@ struct FollowerState {
     var links: [FollowerLink]
     var status: FollowerStatus = .active
     var equity: FixedDecimal?
-    var symbols: [FollowerSymbolState?] = []
+    /// By symbol ID; entries for symbols he has no state in are ``FollowerSymbolState/absent``.
+    var symbols: [FollowerSymbolState] = []
     /// Symbols with state, in the order they appeared.
     var knownSymbols: [Int] = []
+    /// `session 0x1F followerID 0x1F`: his part of every ClOrdID hash.
+    var hashSuffix: [UInt8] = []
+    /// Account (1) as bytes for NewOrderSingles.
+    var accountBytes: [UInt8] = []
     /// His own fills by ExecID (signed units), for cancels and corrects.
     var foreignFills: [String: (symbol: Int, quantity: FixedDecimal)] = [:]
 
@@ -223,7 +254,8 @@ struct FollowerState {
     }
 }
 
-enum OrderLifecycle: Sendable, Equatable {
+/// Where an order is in its life at the broker.
+public enum OrderLifecycle: String, Sendable, Equatable, Codable {
     case pendingNew
     case new
     case partiallyFilled
@@ -237,7 +269,8 @@ enum OrderLifecycle: Sendable, Equatable {
     /// Derived during replay but never journaled, so never sent.
     case dropped
 
-    var isTerminal: Bool {
+    /// Whether the order reached a final state.
+    public var isTerminal: Bool {
         switch self {
         case .filled, .canceled, .rejected, .expired, .doneForDay, .dropped: return true
         case .pendingNew, .new, .partiallyFilled, .unknown: return false
@@ -264,6 +297,8 @@ struct OrderState {
     let symbol: Int
     let sign: Int
     var cumQty: FixedDecimal = 0
+    /// AvgPx (6) as the broker last reported it.
+    var avgPx: FixedDecimal?
     var allocations: [AllocationState]
     var lifecycle: OrderLifecycle = .pendingNew
     var provisional = false
@@ -319,9 +354,10 @@ extension FIXMessage {
         (try? timestampIfPresent(tag))?.nanosecondsSinceEpoch
     }
 
-    /// A decimal field, `nil` when absent or malformed.
+    /// A decimal field, `nil` when absent, malformed or outside ``FixedDecimal/plausibleRange``.
     func optionalDecimal(_ tag: Int) -> FixedDecimal? {
-        try? decimalIfPresent(tag)
+        guard let d = try? decimalIfPresent(tag), d.isPlausible else { return nil }
+        return d
     }
 
     /// A Y/N field, false unless present and Y.
@@ -331,6 +367,12 @@ extension FIXMessage {
 }
 
 extension FixedDecimal {
+    static let plausibleLimit = FixedDecimal(1_000_000_000_000)
+
+    /// Quantities and prices from peers are at most 10¹² with at most 10 decimals: far beyond any
+    /// real order, and small enough that sizing products never overflow the 128-bit mantissa.
+    var isPlausible: Bool { scale <= 10 && magnitude <= FixedDecimal.plausibleLimit }
+
     @inline(__always)
     static func signed(_ value: FixedDecimal, _ sign: Int) -> FixedDecimal {
         sign < 0 ? -value : value

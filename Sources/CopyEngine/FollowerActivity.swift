@@ -72,7 +72,7 @@ extension CopyEngine {
         }
         ensureFollowerSymbol(f, s)
         if m.flag(Tag.possDupFlag) || m.flag(Tag.possResend), let t = Self.signalTime(m),
-            t <= followers[f].symbols[s]!.coveredUntil
+            t <= followers[f].symbols[s].coveredUntil
         {
             journalCurrentMessage()
             sessions[si].seenExecIDs.insert(execID)
@@ -84,18 +84,18 @@ extension CopyEngine {
         journalCurrentMessage()
         sessions[si].seenExecIDs.insert(execID)
         followers[f].foreignFills[key] = (s, recorded)
-        let st = followers[f].symbols[s]!
+        let st = followers[f].symbols[s]
         let copying = !st.target.isZero || !st.managed.isZero || !st.working.isZero
-        followers[f].symbols[s]!.position += delta
+        followers[f].symbols[s].position += delta
         if !st.detached {
             if copying {
-                followers[f].symbols[s]!.detached = true
+                followers[f].symbols[s].detached = true
                 decide(
                     CopyDecision(
                         reason: .followerIntervened, followerID: followerID, symbol: symbols.names[s], signal: execID,
                         quantity: delta))
             } else {
-                followers[f].symbols[s]!.offset += delta
+                followers[f].symbols[s].offset += delta
             }
         }
         actions.append(

@@ -11,7 +11,7 @@ extension CopyEngine {
         case .perAccount:
             sendSingle(f, s, side, quantity.magnitude)
         case .block:
-            followers[f].symbols[s]!.working += quantity
+            followers[f].symbols[s].working += quantity
             if let b = blockBuckets.firstIndex(where: { $0.session == si && $0.symbol == s && $0.side == side }) {
                 if let m = blockBuckets[b].members.firstIndex(where: { $0.follower == f }) {
                     blockBuckets[b].members[m].quantity += quantity.magnitude
@@ -68,13 +68,25 @@ extension CopyEngine {
         return units.divided(by: contractSize, scale: 10, .halfEven).normalized
     }
 
-    /// The next free attempt for a hash key, skipping IDs already known.
-    func freeClOrdID(_ si: Int, _ p1: String, _ p2: String, _ p3: String, from attempt: Int) -> (String, Int)? {
-        let config = sessions[si].config
+    /// The hash state after a signal's parts.
+    mutating func hasher(signalSession: String, signalID: String) -> ClOrdIDHasher {
+        if let cached = signalHasher, cached.id == signalID, cached.session == signalSession { return cached.hasher }
+        var h = ClOrdIDHasher()
+        h.feed(signalSession)
+        h.feed(signalID)
+        signalHasher = (signalSession, signalID, h)
+        return h
+    }
+
+    /// The first ClOrdID from `attempt` on that no order of the session uses. (Static: calling a
+    /// non-mutating method of the engine from a mutating one copies the whole engine.)
+    static func freeClOrdID(
+        _ index: [String: Int], prefix: String, _ hasher: ClOrdIDHasher, from attempt: Int
+    ) -> (String, Int)? {
         var a = attempt
         while a <= ClOrdIDScheme.maximumAttempt {
-            let id = ClOrdIDScheme.make(prefix: config.clOrdIDPrefix, config.name, p1, p2, p3, attempt: a)
-            if sessions[si].orderIndex[id] == nil { return (id, a) }
+            let id = hasher.clOrdID(prefix: prefix, attempt: a)
+            if index[id] == nil { return (id, a) }
             a += 1
         }
         return nil
@@ -82,49 +94,53 @@ extension CopyEngine {
 
     mutating func sendSingle(_ f: Int, _ s: Int, _ side: OrderSide, _ qty: FixedDecimal) {
         let si = followers[f].session
-        let st = followers[f].symbols[s]!
-        let follower = followers[f].config
+        var h = hasher(signalSession: followers[f].symbols[s].signalSession, signalID: followers[f].symbols[s].signalID)
+        followers[f].hashSuffix.withUnsafeBytes { h.feed(parts: $0) }
         guard
-            let (clOrdID, attempt) = freeClOrdID(
-                si, st.signalSession, st.signalID, follower.followerID, from: st.nextAttempt)
+            let (clOrdID, attempt) = Self.freeClOrdID(
+                sessions[si].orderIndex, prefix: sessions[si].config.clOrdIDPrefix, h,
+                from: followers[f].symbols[s].nextAttempt)
         else {
-            degrade(f, .attemptsExhausted, detail: "signal \(st.signalID)")
+            degrade(f, .attemptsExhausted, detail: "signal \(followers[f].symbols[s].signalID)")
             return
         }
-        let config = sessions[si].config
+        let ordType = sessions[si].config.ordType
         var price: FixedDecimal?
-        if config.ordType == .limit {
+        if ordType == .limit {
             guard let px = limitPrice(si, s, side, follower: f) else {
                 decide(
                     CopyDecision(
-                        reason: .noMark, followerID: follower.followerID, symbol: symbols.names[s], signal: st.signalID,
-                        quantity: qty))
+                        reason: .noMark, followerID: followers[f].config.followerID, symbol: symbols.names[s],
+                        signal: followers[f].symbols[s].signalID, quantity: qty))
                 return
             }
             price = px
         }
-        followers[f].symbols[s]!.nextAttempt = attempt + 1
+        followers[f].symbols[s].nextAttempt = attempt + 1
+        followers[f].symbols[s].working += .signed(qty, side.sign)
         let info = sessionSymbol(si, s)
+        let lotUnits = followers[f].symbols[s].limits.lotUnits
         let brokerQty = Self.brokerQuantity(
-            qty, lotUnits: st.limits.lotUnits, lotSizeBroker: st.lotSizeBroker, contractSize: info.contractSize)
+            qty, lotUnits: lotUnits, lotSizeBroker: followers[f].symbols[s].lotSizeBroker,
+            contractSize: info.contractSize)
+        let account = followers[f].config.account
         let intent = OrderIntent(
-            clOrdID: clOrdID, session: config.name, symbol: symbols.names[s], brokerSymbol: info.brokerSymbol,
-            side: side,
-            quantity: qty, brokerQuantity: brokerQty, ordType: config.ordType, timeInForce: config.timeInForce,
-            price: price,
-            account: follower.account,
+            clOrdID: clOrdID, session: sessions[si].config.name, symbol: symbols.names[s],
+            brokerSymbol: info.brokerSymbol,
+            side: side, quantity: qty, brokerQuantity: brokerQty, ordType: ordType,
+            timeInForce: sessions[si].config.timeInForce,
+            price: price, account: account,
             allocations: [
                 OrderIntent.Allocation(
-                    followerID: follower.followerID, account: follower.account, quantity: qty, brokerQuantity: brokerQty
-                )
+                    followerID: followers[f].config.followerID, account: account, quantity: qty,
+                    brokerQuantity: brokerQty)
             ],
-            signal: st.signalID, attempt: attempt, block: false, createdAt: now)
-        followers[f].symbols[s]!.working += .signed(qty, side.sign)
+            signal: followers[f].symbols[s].signalID, attempt: attempt, block: false, createdAt: now)
         insertOrder(
             si,
             OrderState(
                 intent: intent, symbol: s, sign: side.sign,
-                allocations: [AllocationState(follower: f, quantity: qty, lotUnits: st.limits.lotUnits)]),
+                allocations: [AllocationState(follower: f, quantity: qty, lotUnits: lotUnits)]),
             send: true)
     }
 
@@ -136,7 +152,7 @@ extension CopyEngine {
             let si = bucket.session
             let s = bucket.symbol
             let config = sessions[si].config
-            let first = followers[bucket.members[0].follower].symbols[s]!
+            let first = followers[bucket.members[0].follower].symbols[s]
             let name = symbols.names[s]
             let blockKey = "B|" + name + "|" + bucket.side.rawValue
             let counterKey = first.signalSession + "|" + first.signalID + "|" + blockKey
@@ -145,11 +161,16 @@ extension CopyEngine {
             if config.ordType == .limit {
                 price = limitPrice(si, s, bucket.side, follower: bucket.members[0].follower)
             }
-            guard let (clOrdID, attempt) = freeClOrdID(si, first.signalSession, first.signalID, blockKey, from: start),
+            var h = hasher(signalSession: first.signalSession, signalID: first.signalID)
+            h.feed(config.name)
+            h.feed(blockKey)
+            guard
+                let (clOrdID, attempt) = Self.freeClOrdID(
+                    sessions[si].orderIndex, prefix: config.clOrdIDPrefix, h, from: start),
                 config.ordType == .market || price != nil
             else {
                 for m in bucket.members {
-                    followers[m.follower].symbols[s]!.working -= .signed(m.quantity, bucket.side.sign)
+                    followers[m.follower].symbols[s].working -= .signed(m.quantity, bucket.side.sign)
                     if price == nil && config.ordType == .limit {
                         decide(
                             CopyDecision(
@@ -167,7 +188,7 @@ extension CopyEngine {
             var total: FixedDecimal = 0
             var brokerTotal: FixedDecimal = 0
             for m in bucket.members {
-                let st = followers[m.follower].symbols[s]!
+                let st = followers[m.follower].symbols[s]
                 let bq = Self.brokerQuantity(
                     m.quantity, lotUnits: st.limits.lotUnits, lotSizeBroker: st.lotSizeBroker,
                     contractSize: info.contractSize)
@@ -192,10 +213,10 @@ extension CopyEngine {
     }
 
     /// Adds an order to its session's book (working quantities are the caller's business).
-    mutating func insertOrder(_ si: Int, _ order: OrderState, send: Bool) {
-        forgetFinishedOrders(si)
-        var order = order
-        order.provisional = replaying && send
+    mutating func insertOrder(_ si: Int, _ order: consuming OrderState, send: Bool) {
+        let isProvisional = replaying && send
+        order.provisional = isProvisional
+        let clOrdID = order.intent.clOrdID
         let oi: Int
         if let free = sessions[si].freeSlots.popLast() {
             oi = free
@@ -204,15 +225,15 @@ extension CopyEngine {
             oi = sessions[si].orders.count
             sessions[si].orders.append(order)
         }
-        sessions[si].orderIndex[order.intent.clOrdID] = oi
-        if !order.lifecycle.isTerminal { sessions[si].liveOrders.insert(order.intent.clOrdID) }
-        if order.provisional { provisional.append((si, oi)) }
+        sessions[si].orderIndex[clOrdID] = oi
+        sessions[si].liveCount += 1
+        if isProvisional { provisional.append((si, oi)) }
         if send { pendingOrders.append((si, oi)) }
     }
 
     /// Forgets orders that finished longer ago than the session's retention window, so the book
     /// stays the size of a day's trading. Reports that still arrive for them are recognised by
-    /// the shape of their ClOrdID and ignored.
+    /// the shape of their ClOrdID and ignored. Runs when an order finishes, off the signal path.
     mutating func forgetFinishedOrders(_ si: Int) {
         let retention = Int64(sessions[si].config.orderRetentionMs) * 1_000_000
         while let first = sessions[si].finished.first, first.at <= now - retention {
@@ -231,19 +252,30 @@ extension CopyEngine {
     mutating func flushOrders() {
         if !blockBuckets.isEmpty { flushBlocks() }
         guard !pendingOrders.isEmpty else { return }
+        actions.reserveCapacity(actions.count + 2 * pendingOrders.count + 1)
+        var time: [UInt8] = []
+        UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds).write(into: &time)
         for (si, oi) in pendingOrders { journal(.order(sessions[si].orders[oi].intent)) }
         for (si, oi) in pendingOrders {
             actions.append(
-                .send(session: sessions[si].config.name, message: Self.newOrderSingle(sessions[si].orders[oi].intent)))
+                .send(session: sessions[si].config.name, message: newOrderSingle(si, oi, transactTime: time)))
         }
         pendingOrders.removeAll(keepingCapacity: true)
     }
 
     /// The NewOrderSingle (35=D) for an order; the session layer adds the header.
     public static func newOrderSingle(_ intent: OrderIntent) -> FIXMessageBuilder {
+        var time: [UInt8] = []
+        UTCTimestamp(nanosecondsSinceEpoch: intent.createdAt, precision: .milliseconds).write(into: &time)
+        return newOrderSingle(intent, transactTime: time)
+    }
+
+    /// The NewOrderSingle with TransactTime already formatted (all orders of an event share it).
+    /// Every tag is new in the builder, so fields are appended without looking for a previous value.
+    static func newOrderSingle(_ intent: OrderIntent, transactTime: [UInt8]) -> FIXMessageBuilder {
         var b = FIXMessageBuilder(msgType: "D")
-        b.set(Tag.clOrdID, intent.clOrdID)
-        if let a = intent.account { b.set(Tag.account, a) }
+        b.append(Tag.clOrdID, intent.clOrdID)
+        if let a = intent.account { b.append(Tag.account, a) }
         if intent.block {
             b.group(Tag.noAllocs, count: intent.allocations.count) { g in
                 for a in intent.allocations {
@@ -252,12 +284,41 @@ extension CopyEngine {
                 }
             }
         }
-        b.set(Tag.symbol, intent.brokerSymbol)
-        b.set(Tag.side, intent.side.fixValue)
+        b.append(Tag.symbol, intent.brokerSymbol)
+        b.append(Tag.side, intent.side.fixString)
         b.set(Tag.orderQty, intent.brokerQuantity)
-        b.set(Tag.ordType, intent.ordType.fixValue)
-        b.set(Tag.timeInForce, intent.timeInForce.fixValue)
-        b.set(Tag.transactTime, UTCTimestamp(nanosecondsSinceEpoch: intent.createdAt, precision: .milliseconds))
+        b.append(Tag.ordType, intent.ordType.fixValue)
+        b.append(Tag.timeInForce, intent.timeInForce.fixValue)
+        b.set(Tag.transactTime, bytes: transactTime)
+        if let p = intent.price { b.set(Tag.price, p) }
+        return b
+    }
+
+    static let digitBytes: [[UInt8]] = (0...9).map { [UInt8(ascii: "0") + UInt8($0)] }
+
+    /// The NewOrderSingle of order `oi`, from bytes the engine keeps ready (the same message as
+    /// ``newOrderSingle(_:)``, which tests compare it with).
+    mutating func newOrderSingle(_ si: Int, _ oi: Int, transactTime: [UInt8]) -> FIXMessageBuilder {
+        let intent = sessions[si].orders[oi].intent
+        if intent.block { return Self.newOrderSingle(intent, transactTime: transactTime) }
+        let s = sessions[si].orders[oi].symbol
+        let f = sessions[si].orders[oi].allocations[0].follower
+        var b = FIXMessageBuilder(msgType: "D")
+        b.append(Tag.clOrdID, intent.clOrdID)
+        b.set(Tag.account, bytes: followers[f].accountBytes)
+        b.set(Tag.symbol, bytes: sessionSymbol(si, s).brokerSymbolBytes)
+        b.set(Tag.side, bytes: Self.digitBytes[intent.side == .buy ? 1 : 2])
+        b.set(Tag.orderQty, intent.brokerQuantity)
+        b.set(Tag.ordType, bytes: Self.digitBytes[intent.ordType == .market ? 1 : 2])
+        let tif: Int
+        switch intent.timeInForce {
+        case .day: tif = 0
+        case .gtc: tif = 1
+        case .ioc: tif = 3
+        case .fok: tif = 4
+        }
+        b.set(Tag.timeInForce, bytes: Self.digitBytes[tif])
+        b.set(Tag.transactTime, bytes: transactTime)
         if let p = intent.price { b.set(Tag.price, p) }
         return b
     }
@@ -297,7 +358,9 @@ extension CopyEngine {
         } else if execType == UInt8(ascii: "F"), let q = m.optionalDecimal(Tag.lastQty) {
             delta = cs == 1 ? q : q * cs
         }
-        let price = m.optionalDecimal(Tag.lastPx) ?? m.optionalDecimal(Tag.avgPx)
+        let avgPx = m.optionalDecimal(Tag.avgPx)
+        if let a = avgPx, a.isPositive { sessions[si].orders[oi].avgPx = a }
+        let price = m.optionalDecimal(Tag.lastPx) ?? avgPx
         if !delta.isZero { applyOrderFill(si, oi, delta, price: price, execID: execID ?? "") }
         let wasTerminal = order.lifecycle.isTerminal
         let next = Self.lifecycle(m, current: order.lifecycle)
@@ -315,7 +378,8 @@ extension CopyEngine {
         } else {
             sessions[si].orders[oi].lifecycle = next
             if next.isTerminal {
-                sessions[si].liveOrders.remove(clOrdID)
+                sessions[si].liveCount -= 1
+                forgetFinishedOrders(si)
                 sessions[si].finished.append((now, oi))
                 finishOrder(
                     si, oi, unknownAtBroker: unknownAtBroker, text: m[Tag.text], rejectReason: m[Tag.ordRejReason])
@@ -352,9 +416,9 @@ extension CopyEngine {
             let openBefore = sessions[si].orders[oi].allocations[k].open
             sessions[si].orders[oi].allocations[k].allocated += inc
             let openAfter = sessions[si].orders[oi].allocations[k].open
-            if live { followers[f].symbols[order.symbol]!.working += .signed(openAfter - openBefore, order.sign) }
-            followers[f].symbols[order.symbol]!.position += .signed(inc, order.sign)
-            followers[f].symbols[order.symbol]!.failures = 0
+            if live { followers[f].symbols[order.symbol].working += .signed(openAfter - openBefore, order.sign) }
+            followers[f].symbols[order.symbol].position += .signed(inc, order.sign)
+            followers[f].symbols[order.symbol].failures = 0
             let fc = followers[f].config
             actions.append(
                 .fill(
@@ -415,7 +479,7 @@ extension CopyEngine {
         let s = order.symbol
         var allocatedSum: FixedDecimal = 0
         for alloc in order.allocations {
-            followers[alloc.follower].symbols[s]!.working -= .signed(alloc.open, order.sign)
+            followers[alloc.follower].symbols[s].working -= .signed(alloc.open, order.sign)
             allocatedSum += alloc.allocated
         }
         if order.cumQty > allocatedSum {
@@ -467,8 +531,8 @@ extension CopyEngine {
 
     /// Counts a failed order: retry after a backoff, or degrade the follower past RetryLimit.
     mutating func failure(_ f: Int, _ s: Int, _ reason: ReasonCode, detail: String) {
-        followers[f].symbols[s]!.failures += 1
-        let failures = followers[f].symbols[s]!.failures
+        followers[f].symbols[s].failures += 1
+        let failures = followers[f].symbols[s].failures
         let config = sessions[followers[f].session].config
         if failures > config.retryLimit {
             degrade(f, .retryExhausted, detail: detail)
@@ -476,12 +540,12 @@ extension CopyEngine {
         }
         let delayMs = Int64(config.retryBackoffMs) << Int64(Swift.min(failures - 1, 5))
         let due = now + delayMs * 1_000_000
-        followers[f].symbols[s]!.retryDue = due
+        followers[f].symbols[s].retryDue = due
         retryQueue.append(RetryEntry(due: due, follower: f, symbol: s))
         decide(
             CopyDecision(
                 reason: .retryScheduled, followerID: followers[f].config.followerID, symbol: symbols.names[s],
-                signal: followers[f].symbols[s]!.signalID,
+                signal: followers[f].symbols[s].signalID,
                 detail: "attempt \(failures) of \(config.retryLimit) after \(delayMs) ms: \(detail)"))
     }
 
@@ -508,8 +572,8 @@ extension CopyEngine {
                 ($0.due, $0.follower, $0.symbol) < ($1.due, $1.follower, $1.symbol)
             }
             retryQueue.removeAll { $0.due <= now }
-            for e in due where followers[e.follower].symbols[e.symbol]?.retryDue == e.due {
-                followers[e.follower].symbols[e.symbol]!.retryDue = nil
+            for e in due where followers[e.follower].symbols[e.symbol].retryDue == e.due {
+                followers[e.follower].symbols[e.symbol].retryDue = nil
                 plan(e.follower, e.symbol)
             }
         }

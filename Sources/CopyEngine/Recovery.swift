@@ -79,8 +79,8 @@ extension CopyEngine {
             guard let f = followerIndex[a.followerID] else { continue }
             ensureFollowerSymbol(f, s)
             allocations.append(
-                AllocationState(follower: f, quantity: a.quantity, lotUnits: followers[f].symbols[s]!.limits.lotUnits))
-            followers[f].symbols[s]!.working += .signed(a.quantity, intent.side.sign)
+                AllocationState(follower: f, quantity: a.quantity, lotUnits: followers[f].symbols[s].limits.lotUnits))
+            followers[f].symbols[s].working += .signed(a.quantity, intent.side.sign)
         }
         decide(
             CopyDecision(
@@ -99,9 +99,9 @@ extension CopyEngine {
         guard !provisional.isEmpty else { return }
         for (si, oi) in provisional where sessions[si].orders[oi].provisional {
             let order = sessions[si].orders[oi]
-            sessions[si].liveOrders.remove(order.intent.clOrdID)
+            sessions[si].liveCount -= 1
             for alloc in order.allocations {
-                followers[alloc.follower].symbols[order.symbol]!.working -= .signed(alloc.open, order.sign)
+                followers[alloc.follower].symbols[order.symbol].working -= .signed(alloc.open, order.sign)
             }
             vacate(si, oi)
         }
@@ -118,9 +118,7 @@ extension CopyEngine {
             sessions[si].pendingStatus = []
             sessions[si].positionRequests = [:]
             sessions[si].settleDeadline = .max
-            for id in sessions[si].liveOrders {
-                sessions[si].orders[sessions[si].orderIndex[id]!].lifecycle = .unknown
-            }
+            for oi in sessions[si].liveSlots() { sessions[si].orders[oi].lifecycle = .unknown }
             setPhase(si, .recovering)
         }
     }
@@ -135,7 +133,7 @@ extension CopyEngine {
         if sessions[si].needsSettle {
             sessions[si].needsSettle = false
             startSettle(si, positions: sessions[si].settlePositions)
-        } else if !sessions[si].liveOrders.isEmpty {
+        } else if sessions[si].liveCount > 0 {
             startSettle(si, positions: false)
         } else {
             replanSession(si)
@@ -164,8 +162,9 @@ extension CopyEngine {
         sessions[si].settlePositions = positions
         sessions[si].settleDeadline = now + Int64(sessions[si].config.settleTimeoutMs) * 1_000_000
         setPhase(si, .settlingOrders)
-        for id in sessions[si].liveOrders.sorted() {
-            let intent = sessions[si].orders[sessions[si].orderIndex[id]!].intent
+        for oi in sessions[si].liveSlots() {
+            let intent = sessions[si].orders[oi].intent
+            let id = intent.clOrdID
             var b = FIXMessageBuilder(msgType: "H")
             b.set(Tag.clOrdID, id)
             if let a = intent.account { b.set(Tag.account, a) }
@@ -262,7 +261,7 @@ extension CopyEngine {
                 entries.append((m.string(at: i), 0, 0))
             case Tag.longQty, Tag.shortQty:
                 if entries.isEmpty { entries.append((nil, 0, 0)) }
-                guard let q = try? m.decimal(at: i) else { return nil }
+                guard let q = try? m.decimal(at: i), q.isPlausible else { return nil }
                 if field.tag == Tag.longQty {
                     entries[entries.count - 1].long += q
                 } else {
@@ -285,7 +284,7 @@ extension CopyEngine {
         let account = m[Tag.account] ?? ""
         let reqID = m[Tag.posReqID]
         let pending = reqID.flatMap { sessions[si].positionRequests[$0] }
-        guard pending != nil || sessions[si].accounts[account] != nil else {
+        guard pending != nil || accountRoles[si][account] != nil else {
             decide(
                 CopyDecision(
                     reason: .unknownAccount, detail: "position report for '\(account)' on \(sessions[si].config.name)"))
@@ -299,9 +298,10 @@ extension CopyEngine {
             guard !isAck, result == 0, let brokerSymbol = m[Tag.symbol], let net = Self.netPosition(m) else { return }
             let s = symbolID(session: si, brokerSymbol: brokerSymbol)
             let units = net * sessionSymbol(si, s).contractSize
-            if let roles = sessions[si].accounts[account] {
+            if let roles = accountRoles[si][account] {
                 if let p = roles.provider {
-                    reconcileProvider(p, s, units, signal: "PR:" + rptID, price: m.optionalDecimal(Tag.settlPrice))
+                    reconcileProvider(
+                        p, s, units, signal: "PR:\(epoch):" + rptID, price: m.optionalDecimal(Tag.settlPrice))
                 } else if let f = roles.follower ?? roles.dropCopyFollower {
                     reconcileFollower(f, s, units)
                 }
@@ -324,7 +324,8 @@ extension CopyEngine {
             req.reportedSymbols.insert(s)
             sessions[si].positionRequests[id] = req
             if req.isProvider {
-                reconcileProvider(req.owner, s, units, signal: "PR:" + rptID, price: m.optionalDecimal(Tag.settlPrice))
+                reconcileProvider(
+                    req.owner, s, units, signal: "PR:\(epoch):" + rptID, price: m.optionalDecimal(Tag.settlPrice))
             } else {
                 reconcileFollower(req.owner, s, units)
             }
@@ -344,12 +345,12 @@ extension CopyEngine {
                 let p = req.owner
                 for s in providers[p].symbols.indices
                 where !providers[p].symbols[s].position.isZero && !req.reportedSymbols.contains(s) {
-                    reconcileProvider(p, s, 0, signal: "PR:" + id + ":" + symbols.names[s], price: nil)
+                    reconcileProvider(p, s, 0, signal: "PR:\(epoch):" + id + ":" + symbols.names[s], price: nil)
                 }
             } else {
                 let f = req.owner
                 for s in followers[f].knownSymbols
-                where !followers[f].symbols[s]!.position.isZero && !req.reportedSymbols.contains(s) {
+                where !followers[f].symbols[s].position.isZero && !req.reportedSymbols.contains(s) {
                     reconcileFollower(f, s, 0)
                 }
             }
@@ -361,26 +362,26 @@ extension CopyEngine {
     /// (the symbol detaches); outside copying it is his own position (the offset).
     mutating func reconcileFollower(_ f: Int, _ s: Int, _ reported: FixedDecimal) {
         ensureFollowerSymbol(f, s)
-        let st = followers[f].symbols[s]!
-        followers[f].symbols[s]!.coveredUntil = now
+        let st = followers[f].symbols[s]
+        followers[f].symbols[s].coveredUntil = now
         // With orders in flight a live report cannot be compared; settlement has none left.
         guard st.working.isZero || sessions[followers[f].session].phase != .live else { return }
         let difference = reported - st.position
         guard !difference.isZero else { return }
         let copying = !st.target.isZero || !st.managed.isZero
-        followers[f].symbols[s]!.position = reported
+        followers[f].symbols[s].position = reported
         let id = followers[f].config.followerID
         decide(
             CopyDecision(reason: .positionReconciled, followerID: id, symbol: symbols.names[s], quantity: difference))
         if st.detached { return }
         if copying {
-            followers[f].symbols[s]!.detached = true
+            followers[f].symbols[s].detached = true
             decide(
                 CopyDecision(
                     reason: .followerIntervened, followerID: id, symbol: symbols.names[s], quantity: difference,
                     detail: "position report"))
         } else {
-            followers[f].symbols[s]!.offset += difference
+            followers[f].symbols[s].offset += difference
         }
     }
 

@@ -3,86 +3,10 @@ import FIXSession
 import FIXTransport
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import BrokerSimulator
-
-struct WaitTimeout: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Collects what arrives from any thread and lets a test wait until a condition holds on it, with
-/// a deadline (the wait ends as soon as the condition holds: never a fixed sleep).
-final class Collector<Element: Sendable>: Sendable {
-    private struct Waiter {
-        let predicate: @Sendable ([Element]) -> Bool
-        let continuation: CheckedContinuation<Void, any Error>
-    }
-
-    private struct State {
-        var items: [Element] = []
-        var waiters: [Int: Waiter] = [:]
-        var expired: Set<Int> = []
-        var nextID = 0
-    }
-
-    private let state = Mutex(State())
-
-    var items: [Element] { state.withLock { $0.items } }
-
-    func append(_ element: Element) {
-        let ready = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
-            s.items.append(element)
-            var ready: [CheckedContinuation<Void, any Error>] = []
-            for (id, w) in s.waiters where w.predicate(s.items) {
-                s.waiters[id] = nil
-                ready.append(w.continuation)
-            }
-            return ready
-        }
-        for c in ready { c.resume() }
-    }
-
-    func wait(
-        for what: String, timeout: Duration = .seconds(20), until predicate: @escaping @Sendable ([Element]) -> Bool
-    ) async throws {
-        let id = state.withLock { s -> Int? in
-            if predicate(s.items) { return nil }
-            s.nextID += 1
-            return s.nextID
-        }
-        guard let id else { return }
-        let timer = Task {
-            do { try await Task.sleep(for: timeout) } catch { return }
-            self.expire(id, what)
-        }
-        defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { s -> Bool? in
-                if s.expired.remove(id) != nil { return false }
-                if predicate(s.items) { return true }
-                s.waiters[id] = Waiter(predicate: predicate, continuation: c)
-                return nil
-            }
-            switch outcome {
-            case true?: c.resume()
-            case false?: c.resume(throwing: WaitTimeout(description: "timed out waiting for \(what)"))
-            case nil: break
-            }
-        }
-    }
-
-    private func expire(_ id: Int, _ what: String) {
-        let waiter = state.withLock { s -> Waiter? in
-            guard let w = s.waiters.removeValue(forKey: id) else {
-                s.expired.insert(id)
-                return nil
-            }
-            return w
-        }
-        waiter?.continuation.resume(throwing: WaitTimeout(description: "timed out waiting for \(what)"))
-    }
-}
 
 /// Follows one client session's inbound sequence (events and application messages).
 final class ClientWatcher: Sendable {
@@ -263,24 +187,3 @@ func body(_ message: FIXMessage) -> String {
 }
 
 func isExecutionReport(_ m: FIXMessage) -> Bool { m.msgType == "8" }
-
-/// A TCP port that was free a moment ago (for a mirrored broker, which listens where its
-/// initiator connects and so cannot use port 0).
-func freeTCPPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw WaitTimeout(description: "socket() failed") }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = 0
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
-    }
-    guard bound == 0 else { throw WaitTimeout(description: "bind() failed") }
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}

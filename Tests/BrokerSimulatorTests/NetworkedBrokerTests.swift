@@ -2,6 +2,7 @@ import FIXCore
 import FIXSession
 import FIXTransport
 import Foundation
+import TestSupport
 import Testing
 
 @testable import BrokerSimulator

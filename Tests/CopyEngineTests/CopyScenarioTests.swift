@@ -34,7 +34,7 @@ struct CopyScenarioTests {
         #expect(w.fills.map(\.quantity) == [10_000])
     }
 
-    @Test func journalRecordOfAnOrderComesBeforeItsSend() throws {
+    @Test func journalRecordOfAnOrderComesBeforeItsSendAndDescribesIt() throws {
         var w = try World(setup(followers: [Self.bob()]))
         w.allSessionsUp()
         let p = w.configuration.providers[0]
@@ -43,14 +43,17 @@ struct CopyScenarioTests {
             cumQty: nil,
             ordStatus: "2", execType: "F", clOrdID: "h1", transactTime: w.now)
         let actions = w.engine.handle(.executionReport(session: "alpha", message: m, receivedAt: w.advance()))
-        var journaledOrders: Set<String> = []
+        var journaledOrders: [String: OrderIntent] = [:]
         var firstIsEventRecord = false
         if case .journal(.message) = actions.first { firstIsEventRecord = true }
         #expect(firstIsEventRecord)
         for action in actions {
             switch action {
-            case .journal(.order(let intent)): journaledOrders.insert(intent.clOrdID)
-            case .send(_, let b): #expect(journaledOrders.contains(b[11]!))
+            case .journal(.order(let intent)): journaledOrders[intent.clOrdID] = intent
+            case .send(_, let b):
+                let intent = try #require(journaledOrders[b[11]!])
+                // The journaled intent alone rebuilds the very same message.
+                #expect(b.encoded() == CopyEngine.newOrderSingle(intent).encoded())
             default: break
             }
         }
@@ -78,6 +81,9 @@ struct CopyScenarioTests {
         #expect(w.reasons("bob").contains(.remainderReplanned))
         #expect(w.position("bob") == 10_000)
         #expect(w.fills.map(\.quantity) == [4000, 6000])
+        let first = try #require(w.engine.order(session: "beta", clOrdID: w.sentClOrdIDs[0]))
+        #expect(first.lifecycle == .canceled && first.cumQty == 4000 && first.avgPx == dec("1.1"))
+        #expect(first.allocated.map(\.quantity) == [4000] && first.intent.quantity == 10_000)
     }
 
     @Test func scaleInAndScaleOutFollowHerPositionProportionally() throws {

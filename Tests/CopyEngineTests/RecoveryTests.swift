@@ -256,4 +256,39 @@ struct RecoveryTests {
             #expect(fresh.followerPosition(f, symbol: "EUR/USD") == engine.followerPosition(f, symbol: "EUR/USD"))
         }
     }
+
+    @Test func settlementMessagesCarryWhatBrokersRequire() throws {
+        var w = try World(Self.bobConfig())
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000", crash: .beforeSends)
+        var engine = try CopyEngine(configuration: w.configuration)
+        _ = engine.handle(.recoveryBegin(at: w.advance()))
+        for r in w.journal { _ = engine.handle(.replay(r)) }
+        let phases = engine.handle(.recoveryComplete(at: w.advance()))
+        #expect(phases.contains { if case .sessionPhaseChanged("beta", .recovering) = $0 { true } else { false } })
+        #expect(engine.sessionPhase("beta") == .recovering)
+        let actions = engine.handle(.sessionUp(session: "beta", at: w.advance()))
+        let sends = actions.compactMap { a -> FIXMessage? in if case .send(_, let b) = a { b.build() } else { nil } }
+        try #require(sends.count == 1)
+        let status = sends[0]
+        #expect(status.isMsgType("H"))
+        #expect(status[11] == engine.liveOrders(session: "beta").first?.clOrdID)
+        #expect(status[1] == "BOB-07" && status[54] == "1" && status[55] == "EUR/USD" && status[790] == "S1-1")
+        #expect(engine.sessionPhase("beta") == .settlingOrders)
+        // The broker does not know it: positions are next.
+        let unknown = Reports.executionReport(
+            execID: "S-ANS", account: "BOB-07", symbol: "EUR/USD", side: "1", lastQty: nil, lastPx: nil, cumQty: 0,
+            ordStatus: "8",
+            execType: "I", clOrdID: status[11], transactTime: w.now, text: "unknown order", ordRejReason: 5)
+        let next = engine.handle(.executionReport(session: "beta", message: unknown, receivedAt: w.advance()))
+        let requests = next.compactMap { a -> FIXMessage? in if case .send(_, let b) = a { b.build() } else { nil } }
+        try #require(requests.count == 1)
+        let an = requests[0]
+        #expect(an.isMsgType("AN"))
+        #expect(an[710] == "P1-2" && an[724] == "0" && an[1] == "BOB-07" && an[581] == "1")
+        #expect(an[453] == "1" && an[448] == "BOB-07" && an[447] == "D" && an[452] == "24")
+        #expect(an[715] == "20231114" && an[60] != nil)
+        #expect(engine.sessionPhase("beta") == .settlingPositions)
+        #expect(engine.liveOrders(session: "beta").isEmpty)
+    }
 }

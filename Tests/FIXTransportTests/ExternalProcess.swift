@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// A program run by a test: its output lines are collected as they arrive, its stdin takes

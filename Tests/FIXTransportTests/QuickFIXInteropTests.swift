@@ -3,6 +3,7 @@ import FIXSession
 import Foundation
 import NIOCore
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import FIXTransport

@@ -1,6 +1,7 @@
 import FIXCore
 import FIXSession
 import Foundation
+import TestSupport
 import Testing
 
 @testable import FIXTransport

@@ -3,6 +3,7 @@ import FIXSession
 import Foundation
 import NIOCore
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import FIXTransport
@@ -85,86 +86,6 @@ func executionReport(clOrdID: String, execID: String) -> FIXMessageBuilder {
     b.set(FIXTag.cumQty, 0)
     b.set(FIXTag.avgPx, 0)
     return b
-}
-
-struct TimeoutError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Collects what arrives from any thread and lets a test wait for a condition on it, with a
-/// deadline (never a fixed sleep: the wait ends as soon as the condition holds).
-final class Collector<Element: Sendable>: Sendable {
-    private struct Waiter {
-        let predicate: @Sendable ([Element]) -> Bool
-        let continuation: CheckedContinuation<Void, any Error>
-    }
-
-    private struct State {
-        var items: [Element] = []
-        var waiters: [Int: Waiter] = [:]
-        var expired: Set<Int> = []
-        var nextID = 0
-    }
-
-    private let state = Mutex(State())
-
-    init() {}
-
-    var items: [Element] { state.withLock { $0.items } }
-
-    func append(_ element: Element) {
-        let ready = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
-            s.items.append(element)
-            var ready: [CheckedContinuation<Void, any Error>] = []
-            for (id, w) in s.waiters where w.predicate(s.items) {
-                s.waiters[id] = nil
-                ready.append(w.continuation)
-            }
-            return ready
-        }
-        for c in ready { c.resume() }
-    }
-
-    /// Waits until `predicate` holds for the items collected so far; throws after `timeout`.
-    func wait(
-        for what: String, timeout: Duration = .seconds(30), until predicate: @escaping @Sendable ([Element]) -> Bool
-    ) async throws {
-        let id = state.withLock { s -> Int? in
-            if predicate(s.items) { return nil }
-            s.nextID += 1
-            return s.nextID
-        }
-        guard let id else { return }
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            self.expire(id, what)
-        }
-        defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { s -> Bool? in
-                if s.expired.contains(id) { return false }
-                if predicate(s.items) { return true }
-                s.waiters[id] = Waiter(predicate: predicate, continuation: c)
-                return nil
-            }
-            switch outcome {
-            case true?: c.resume()
-            case false?: c.resume(throwing: TimeoutError(description: "timed out waiting for \(what)"))
-            case nil: break
-            }
-        }
-    }
-
-    private func expire(_ id: Int, _ what: String) {
-        let waiter = state.withLock { s -> Waiter? in
-            guard let w = s.waiters.removeValue(forKey: id) else {
-                s.expired.insert(id)
-                return nil
-            }
-            return w
-        }
-        waiter?.continuation.resume(throwing: TimeoutError(description: "timed out waiting for \(what)"))
-    }
 }
 
 /// A session log that keeps event lines, so tests can wait for transport problems (a refused
@@ -274,25 +195,4 @@ func runProgram(_ path: String, _ arguments: [String], in directory: URL? = nil)
 /// The first of `candidates` that exists and is executable.
 func findExecutable(_ candidates: [String]) -> String? {
     candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-}
-
-/// A TCP port that was free a moment ago (for external programs that cannot bind port 0 and
-/// report it).
-func freeTCPPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TimeoutError(description: "socket() failed") }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = 0
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
-    }
-    guard bound == 0 else { throw TimeoutError(description: "bind() failed") }
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }

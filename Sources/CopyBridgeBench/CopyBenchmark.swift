@@ -1,0 +1,241 @@
+import CopyEngine
+import FIXCore
+import NIOCore
+
+/// Latency percentiles of one measurement, in nanoseconds.
+public struct LatencyPercentiles: Sendable, Equatable {
+    public var p50: Int64
+    public var p99: Int64
+    public var p999: Int64
+
+    /// Nearest-rank percentiles of `samples`.
+    public init(_ samples: [Int64]) {
+        precondition(!samples.isEmpty, "no samples")
+        let sorted = samples.sorted()
+        func rank(_ permille: Int) -> Int64 {
+            sorted[Swift.min(sorted.count - 1, Swift.max(0, (sorted.count * permille + 999) / 1000 - 1))]
+        }
+        p50 = rank(500)
+        p99 = rank(990)
+        p999 = rank(999)
+    }
+
+    var json: String { "{\"p50\":\(p50),\"p99\":\(p99),\"p999\":\(p999)}" }
+}
+
+/// One configuration of the copy benchmark and what it measured.
+public struct CopyBenchmarkResult: Sendable {
+    public var followers: Int
+    public var sessions: Int
+    public var samples: Int
+    /// NewOrderSingles written per provider fill.
+    public var ordersPerSample: Int
+    /// From the ExecutionReport's bytes to the first follower's NewOrderSingle bytes.
+    public var first: LatencyPercentiles
+    /// From the ExecutionReport's bytes to the last follower's NewOrderSingle bytes.
+    public var last: LatencyPercentiles
+
+    /// One JSON object on one line, keys in a fixed order.
+    public var jsonLine: String {
+        "{\"bench\":\"copy\",\"followers\":\(followers),\"sessions\":\(sessions),\"samples\":\(samples),"
+            + "\"orders_per_sample\":\(ordersPerSample),\"first_ns\":\(first.json),\"last_ns\":\(last.json)}"
+    }
+}
+
+/// The in-process copy path, end to end: a provider's ExecutionReport arrives as bytes, is framed
+/// by `FIXFrameDecoder`, handled by the `CopyEngine` (detect, size, risk, route), and every
+/// follower's NewOrderSingle gets its session header from a minimal stand-in for the session
+/// layer and is encoded into that session's output buffer.
+///
+/// One sample is the time from the bytes being available to the last (and the first) NewOrderSingle
+/// written. Journal records are produced but not persisted (that is the driver's I/O). Between
+/// samples, untimed, the broker side fills every order, so books and positions stay realistic
+/// and the provider alternates between buying and selling 100 000.
+public struct CopyBenchmark {
+    public let followers: Int
+    public let sessions: Int
+
+    public init(followers: Int, sessions: Int = 4) {
+        precondition(followers > 0 && sessions > 0)
+        self.followers = followers
+        self.sessions = sessions
+    }
+
+    func configuration() -> CopyEngineConfiguration {
+        var brokerSessions: [BrokerSessionConfig] = [BrokerSessionConfig(name: "provider-dropcopy")]
+        for s in 0..<sessions {
+            var c = BrokerSessionConfig(name: "broker-\(s + 1)")
+            c.orderRetentionMs = 0
+            if s % 2 == 1 {
+                // Half the brokers are MT-style bridges quoting lots under their own symbols.
+                c.qtyUnit = .lots
+                c.symbolMap = SymbolMapping(suffix: ".m", removeSlash: true)
+            }
+            brokerSessions.append(c)
+        }
+        var list: [FollowerConfig] = []
+        for i in 0..<followers {
+            let session = i % sessions
+            var f = FollowerConfig(
+                followerID: "follower-\(i)", providers: [ProviderLink(providerID: "alice")],
+                sessionName: "broker-\(session + 1)",
+                account: "ACC-\(i)", equity: .fixed(FixedDecimal(10_000 + (i % 7) * 1_000)))
+            f.lotSize = session % 2 == 1 ? FixedDecimal(mantissa: 1, scale: 2) : 1000
+            f.maxSignalAgeMs = 5_000
+            list.append(f)
+        }
+        return CopyEngineConfiguration(
+            providers: [
+                ProviderConfig(
+                    providerID: "alice", sessionName: "provider-dropcopy", account: "ALICE-01", equity: .fixed(100_000))
+            ],
+            followers: list, sessions: brokerSessions)
+    }
+
+    static let base: EngineTime = 1_700_000_000_000_000_000
+
+    static func providerReport(_ k: Int, at t: EngineTime) -> ByteBuffer {
+        var b = FIXMessageBuilder(msgType: "8")
+        b.set(49, "ALPHA")
+        b.set(56, "COPYBRIDGE")
+        b.set(34, k + 2)
+        b.set(52, UTCTimestamp(nanosecondsSinceEpoch: t))
+        b.set(1, "ALICE-01")
+        b.set(6, FixedDecimal(mantissa: 110_000, scale: 5))
+        b.set(11, "ALICE-ORD-\(k)")
+        b.set(14, 100_000)
+        b.set(17, "ALPHA-EXEC-\(k)")
+        b.set(31, FixedDecimal(mantissa: 110_000, scale: 5))
+        b.set(32, 100_000)
+        b.set(37, "ALPHA-\(k)")
+        b.set(38, 100_000)
+        b.set(39, "2")
+        b.set(54, k % 2 == 0 ? "1" : "2")
+        b.set(55, "EUR/USD")
+        b.set(60, UTCTimestamp(nanosecondsSinceEpoch: t))
+        b.set(150, "F")
+        b.set(151, 0)
+        return b.encoded()
+    }
+
+    /// The broker's fill of one of our orders.
+    static func fill(of order: FIXMessage, seq: Int, at t: EngineTime) -> FIXMessage {
+        var b = FIXMessageBuilder(msgType: "8")
+        b.set(49, "BROKER")
+        b.set(56, "COPYBRIDGE")
+        b.set(34, seq)
+        b.set(52, UTCTimestamp(nanosecondsSinceEpoch: t))
+        let qty = (try? order.decimal(38)) ?? 0
+        b.set(1, order[1] ?? "")
+        b.set(6, FixedDecimal(mantissa: 110_000, scale: 5))
+        b.set(11, order[11] ?? "")
+        b.set(14, qty)
+        b.set(17, "FILL-\(seq)")
+        b.set(31, FixedDecimal(mantissa: 110_000, scale: 5))
+        b.set(32, qty)
+        b.set(37, "B-\(seq)")
+        b.set(38, qty)
+        b.set(39, "2")
+        b.set(54, order[54] ?? "1")
+        b.set(55, order[55] ?? "")
+        b.set(150, "F")
+        b.set(151, 0)
+        return b.build()
+    }
+
+    /// Runs `warmup` untimed and `iterations` timed provider fills.
+    public func run(iterations: Int, warmup: Int = 50) -> CopyBenchmarkResult {
+        var engine: CopyEngine
+        do {
+            engine = try CopyEngine(configuration: configuration())
+        } catch {
+            preconditionFailure("the benchmark configuration is invalid: \(error)")
+        }
+        let clock = ContinuousClock()
+        let decoder = FIXFrameDecoder()
+        var now = Self.base
+        for s in ["provider-dropcopy"] + (1...sessions).map({ "broker-\($0)" }) {
+            _ = engine.handle(.sessionUp(session: s, at: now))
+        }
+        // The session layer's part: sequence numbers, comp IDs and sending time, per session.
+        var sessionSlots: [String: Int] = [:]
+        for s in 1...sessions { sessionSlots["broker-\(s)"] = s - 1 }
+        var sequence = [Int](repeating: 1, count: sessions)
+        var wire = (0..<sessions).map { _ in ByteBufferAllocator().buffer(capacity: 1 << 20) }
+        var brokerSeq = 1
+        var firstSamples: [Int64] = []
+        var lastSamples: [Int64] = []
+        var ordersPerSample = 0
+        firstSamples.reserveCapacity(iterations)
+        lastSamples.reserveCapacity(iterations)
+        for k in 0..<(warmup + iterations) {
+            now += 1_000_000
+            var bytes = Self.providerReport(k, at: now)
+            let start = clock.now
+            guard case .message(let report)? = decoder.next(from: &bytes) else {
+                preconditionFailure("the provider report does not decode")
+            }
+            // The driver owns the actions: taking each out of the array leaves its builder uniquely
+            // referenced, so the header goes into the builder's storage without a copy.
+            var actions = engine.handle(
+                .executionReport(session: "provider-dropcopy", message: report, receivedAt: now))
+            actions.reverse()
+            var first: Duration?
+            var sent = 0
+            // Like a session layer, format SendingTime once per burst and look each session up once.
+            var sendingTime: [UInt8] = []
+            UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds).write(into: &sendingTime)
+            while let action = actions.popLast() {
+                guard case .send(let session, var message) = action else { continue }
+                let si = sessionSlots[session]!
+                let seq = sequence[si]
+                sequence[si] = seq + 1
+                message.set(34, seq)
+                message.append(49, "COPYBRIDGE")
+                message.set(52, bytes: sendingTime)
+                message.append(56, session)
+                message.encode(into: &wire[si])
+                sent += 1
+                if first == nil { first = clock.now - start }
+            }
+            let last = clock.now - start
+            if k >= warmup {
+                firstSamples.append(Self.nanoseconds(first ?? last))
+                lastSamples.append(Self.nanoseconds(last))
+                ordersPerSample = Swift.max(ordersPerSample, sent)
+            }
+            // Untimed: the brokers fill everything that was sent.
+            for s in 1...sessions {
+                let name = "broker-\(s)"
+                var out = wire[s - 1]
+                wire[s - 1].clear()
+                while case .message(let order)? = decoder.next(from: &out) {
+                    guard order.isMsgType("D") else { continue }
+                    brokerSeq += 1
+                    now += 1_000
+                    _ = engine.handle(
+                        .executionReport(
+                            session: name, message: Self.fill(of: order, seq: brokerSeq, at: now), receivedAt: now))
+                }
+            }
+        }
+        return CopyBenchmarkResult(
+            followers: followers, sessions: sessions, samples: iterations, ordersPerSample: ordersPerSample,
+            first: LatencyPercentiles(firstSamples), last: LatencyPercentiles(lastSamples))
+    }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        let (seconds, attoseconds) = d.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// Runs the copy benchmark for 1, 100 and 1 000 followers over 4 broker sessions and returns one
+/// JSON line per configuration (`copybridge bench copy`). The 1 000-follower run takes a tenth
+/// of the iterations (at least 1 000 samples are needed for a meaningful p99.9).
+public func runCopyBenchmark(iterations: Int = 10_000) -> String {
+    [1, 100, 1000].map { n in
+        let count = n >= 1000 ? Swift.max(1000, iterations / 10) : iterations
+        return CopyBenchmark(followers: n, sessions: 4).run(iterations: count).jsonLine
+    }.joined(separator: "\n")
+}
