@@ -8,22 +8,19 @@ import Testing
 /// One of every kind of entry, with the awkward values: empty and non-ASCII strings, negative and
 /// high-scale decimals, absent optionals, extreme times.
 let journalSamples: [JournalEntry] = {
-    let intent = try! JSONDecoder().decode(
-        OrderIntent.self,
-        from: Data(
-            """
-            {"clOrdID":"A1b2C3d4E5f6G7h800","session":"folbrk-orders","symbol":"EUR/USD","brokerSymbol":"EURUSD.m",
-             "side":"sell","quantity":"25000","brokerQuantity":"0.25","ordType":"limit","timeInForce":"GTC",
-             "price":"1.08503","account":"BOB","allocations":[
-               {"followerID":"bob","account":"BOB","quantity":"15000","brokerQuantity":"0.15"},
-               {"followerID":"zoë","account":"ZOË","quantity":"10000","brokerQuantity":"0.10"}],
-             "signal":"EXEC-42","attempt":3,"block":true,"createdAt":1767225600123456789}
-            """.utf8))
-    var unsentIntent = intent
-    unsentIntent.price = nil
-    unsentIntent.account = nil
-    unsentIntent.allocations = []
-    unsentIntent.side = .buy
+    let intent = OrderIntent(
+        clOrdID: "A1b2C3d4E5f6G7h800", session: "folbrk-orders", symbol: "EUR/USD", brokerSymbol: "EURUSD.m",
+        side: .sell, quantity: 25000, brokerQuantity: FixedDecimal("0.25")!, ordType: .limit, timeInForce: .gtc,
+        price: FixedDecimal("1.08503"), account: "BOB",
+        allocations: [
+            .init(followerID: "bob", account: "BOB", quantity: 15000, brokerQuantity: FixedDecimal("0.15")!),
+            .init(followerID: "zoë", account: "ZOË", quantity: 10000, brokerQuantity: FixedDecimal("0.10")!),
+        ],
+        signal: "EXEC-42", attempt: 3, block: true, createdAt: 1_767_225_600_123_456_789)
+    let unsentIntent = OrderIntent(
+        clOrdID: "", session: "s", symbol: "XAU/USD", brokerSymbol: "GOLD", side: .buy, quantity: 1,
+        brokerQuantity: 1, ordType: .market, timeInForce: .ioc, price: nil, account: nil, allocations: [],
+        signal: "init:XAU/USD", attempt: 0, block: false, createdAt: 0)
     let er = Array("8=FIX.4.4\u{1}9=5\u{1}35=8\u{1}10=000\u{1}".utf8)
     return [
         .engine(.message(session: "provbrk-dropcopy", bytes: JournalBytes(er), receivedAt: 1_767_225_600_000_000_001)),

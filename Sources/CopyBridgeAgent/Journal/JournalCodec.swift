@@ -1,6 +1,5 @@
 import CopyEngine
 import FIXCore
-import Foundation
 
 /// The journal's binary encoding.
 ///
@@ -476,37 +475,26 @@ struct JournalReadBuffer {
         let price = try optionalDecimal()
         let account = try optionalString()
         let count = try length()
-        var allocations: [[String: Any]] = []
+        var allocations: [OrderIntent.Allocation] = []
         allocations.reserveCapacity(count)
         for _ in 0..<count {
             let followerID = try string()
             let allocationAccount = try string()
             let allocationQuantity = try decimal()
             let allocationBrokerQuantity = try decimal()
-            allocations.append([
-                "followerID": followerID, "account": allocationAccount, "quantity": allocationQuantity.description,
-                "brokerQuantity": allocationBrokerQuantity.description,
-            ])
+            allocations.append(
+                OrderIntent.Allocation(
+                    followerID: followerID, account: allocationAccount, quantity: allocationQuantity,
+                    brokerQuantity: allocationBrokerQuantity))
         }
         let signal = try string()
         let attempt = try int()
         let block = try bool()
         let createdAt = try varint()
-        var fields: [String: Any] = [
-            "clOrdID": clOrdID, "session": session, "symbol": symbol, "brokerSymbol": brokerSymbol,
-            "side": side.rawValue, "quantity": quantity.description, "brokerQuantity": brokerQuantity.description,
-            "ordType": ordType.rawValue, "timeInForce": timeInForce.rawValue, "allocations": allocations,
-            "signal": signal, "attempt": attempt, "block": block, "createdAt": createdAt,
-        ]
-        if let price { fields["price"] = price.description }
-        if let account { fields["account"] = account }
-        // OrderIntent has no public memberwise initializer; its Codable conformance is the public way
-        // to build one. Only replay and audits decode orders, never the copy path.
-        do {
-            let data = try JSONSerialization.data(withJSONObject: fields)
-            return try JSONDecoder().decode(OrderIntent.self, from: data)
-        } catch {
-            throw fail("order \(clOrdID) does not rebuild: \(error)")
-        }
+        return OrderIntent(
+            clOrdID: clOrdID, session: session, symbol: symbol, brokerSymbol: brokerSymbol, side: side,
+            quantity: quantity, brokerQuantity: brokerQuantity, ordType: ordType, timeInForce: timeInForce,
+            price: price, account: account, allocations: allocations, signal: signal, attempt: attempt, block: block,
+            createdAt: createdAt)
     }
 }
