@@ -60,7 +60,8 @@ final class AgentCore: @unchecked Sendable {
     private(set) var crashed = false
     private(set) var halted: String?
     private var stopWaiters: [EventLoopPromise<Void>] = []
-    private var progressWaiters: [(check: (AgentProgress) -> Bool, promise: EventLoopPromise<Void>)] = []
+    private var progressWaiters: [(check: (AgentProgress) -> Bool, detailed: Bool, promise: EventLoopPromise<Void>)] =
+        []
 
     /// Work deferred until after the flush that follows the current read burst.
     private struct PostWork {
@@ -672,12 +673,14 @@ final class AgentCore: @unchecked Sendable {
         return activity.summary(followers: followers, now: AgentClock.monotonicNanos())
     }
 
-    func progress() -> AgentProgress {
+    /// Where the agent stands. `followerStatus`, `liveOrders` and `followerPositions` are computed only
+    /// when `detailed`: they walk the engine's books, too slow to do after every burst of a benchmark.
+    func progress(detailed: Bool = true) -> AgentProgress {
         var phases: [String: SessionPhase] = [:]
         for name in slotOrder { phases[name] = engine.sessionPhase(name) }
         var statuses: [String: FollowerStatus] = [:]
         var positions: [String: [String: FixedDecimal]] = [:]
-        for f in configuration.engine.followers {
+        for f in configuration.engine.followers where detailed {
             statuses[f.followerID] = engine.followerStatus(f.followerID)
             for symbol in knownSymbols {
                 if let view = engine.followerPosition(f.followerID, symbol: symbol), !view.position.isZero {
@@ -689,20 +692,20 @@ final class AgentCore: @unchecked Sendable {
             loggedOn: Set(slotOrder.filter { slots[$0]!.loggedOn }), phases: phases, followerStatus: statuses,
             signals: activity.signals, copies: activity.copies, ordersSent: activity.ordersSent,
             filledOrders: activity.filledOrders, rejectedOrders: activity.rejectedOrders,
-            liveOrders: liveOrderCount(), followerPositions: positions, halted: halted)
+            liveOrders: detailed ? liveOrderCount() : 0, followerPositions: positions, halted: halted)
     }
 
     /// Completes when `check` holds, evaluated now and after every drain; fails after `timeout`.
     func waitUntil(
-        _ what: String, timeout: TimeAmount, _ check: @escaping (AgentProgress) -> Bool
+        _ what: String, timeout: TimeAmount, detailed: Bool, _ check: @escaping (AgentProgress) -> Bool
     ) -> EventLoopFuture<Void> {
         let promise = loop.makePromise(of: Void.self)
         if crashed {
             promise.fail(AgentRuntimeError.stopped)
-        } else if check(progress()) {
+        } else if check(progress(detailed: detailed)) {
             promise.succeed(())
         } else {
-            progressWaiters.append((check, promise))
+            progressWaiters.append((check, detailed, promise))
             let futureResult = promise.futureResult
             let expiry = loop.scheduleTask(in: timeout) { [self] in
                 progressWaiters.removeAll { $0.promise.futureResult === futureResult }
@@ -715,8 +718,9 @@ final class AgentCore: @unchecked Sendable {
 
     private func checkProgressWaiters() {
         guard !progressWaiters.isEmpty else { return }
-        let current = progress()
-        var keep: [(check: (AgentProgress) -> Bool, promise: EventLoopPromise<Void>)] = []
+        let detailed = progressWaiters.contains { $0.detailed }
+        let current = progress(detailed: detailed)
+        var keep: [(check: (AgentProgress) -> Bool, detailed: Bool, promise: EventLoopPromise<Void>)] = []
         for waiter in progressWaiters {
             if waiter.check(current) { waiter.promise.succeed(()) } else { keep.append(waiter) }
         }

@@ -34,13 +34,16 @@ public struct AgentRuntimeOptions: Sendable {
     public var validator: (@Sendable (SessionSettings) -> (any MessageValidator)?)?
     /// How long a stop waits for orders in flight before logging the sessions out.
     public var stopDrainTimeout: Duration
+    /// Record fills, orders, marks and subscriptions in the ledger in the data folder.
+    public var ledger: Bool
     public var logger: Logger
 
     public init(
         console: (@Sendable ([String]) -> Void)? = nil, printsActivity: Bool = true, http: HTTP = .asConfigured,
         simulator: BrokerSimulatorServer? = nil,
         validator: (@Sendable (SessionSettings) -> (any MessageValidator)?)? = nil,
-        stopDrainTimeout: Duration = .seconds(3), logger: Logger = Logger(label: "copybridge.agent")
+        stopDrainTimeout: Duration = .seconds(3), ledger: Bool = true,
+        logger: Logger = Logger(label: "copybridge.agent")
     ) {
         self.console = console
         self.printsActivity = printsActivity
@@ -48,6 +51,7 @@ public struct AgentRuntimeOptions: Sendable {
         self.simulator = simulator
         self.validator = validator
         self.stopDrainTimeout = stopDrainTimeout
+        self.ledger = ledger
         self.logger = logger
     }
 }
@@ -166,7 +170,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
 
         let ledger: LedgerFeed?
         do {
-            ledger = try LedgerFeed(path: agent.ledgerPath, logger: logger)
+            ledger = options.ledger ? try LedgerFeed(path: agent.ledgerPath, logger: logger) : nil
         } catch {
             if ownsSimulator { await simulator?.stop() }
             throw AgentStartError("cannot open the ledger \(agent.ledgerPath): \(error)")
@@ -375,13 +379,19 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
     }
 
     /// Returns once `condition` holds (checked after every burst of activity), or throws after `timeout`.
+    ///
+    /// With `detailed: false` the progress given to `condition` lacks ``AgentProgress/followerStatus``,
+    /// ``AgentProgress/liveOrders`` and ``AgentProgress/followerPositions`` (they walk the engine's
+    /// books) and costs next to nothing.
     public func waitUntil(
-        _ what: String, timeout: Duration = .seconds(30), _ condition: @escaping @Sendable (AgentProgress) -> Bool
+        _ what: String, timeout: Duration = .seconds(30), detailed: Bool = true,
+        _ condition: @escaping @Sendable (AgentProgress) -> Bool
     ) async throws {
         guard let core = running?.core else { throw AgentRuntimeError.notStarted }
         let (seconds, attoseconds) = timeout.components
         let amount = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-        let future = try await core.loop.submit { core.waitUntil(what, timeout: amount, condition) }.get()
+        let future = try await core.loop.submit { core.waitUntil(what, timeout: amount, detailed: detailed, condition) }
+            .get()
         try await future.get()
     }
 

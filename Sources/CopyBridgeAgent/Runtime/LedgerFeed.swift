@@ -1,5 +1,5 @@
-import Dispatch
 import FIXCore
+import Foundation
 import Ledger
 import Logging
 
@@ -50,35 +50,68 @@ struct LedgerOrderInput: Sendable {
     var sentAt: Int64
 }
 
-/// Feeds the ledger from a serial queue of its own, so that SQLite never runs on the copy path.
+/// Feeds the ledger from a thread of its own, so that SQLite never runs on the copy path.
 ///
-/// Every input is recorded idempotently by the ledger; a refusal is logged (once per kind of
-/// problem) and never stops copying.
-final class LedgerFeed: Sendable {
+/// The thread takes everything queued at each wake-up and records it in one pass, so that a burst of
+/// fills costs one wake-up rather than one per fill. It runs at normal priority: a lower scheduling
+/// class (`SCHED_IDLE`) lets it starve for seconds on a busy machine with few cores, and anything
+/// waiting on the ledger with it; ``close()`` waits until it has caught up.
+///
+/// Every input is recorded idempotently by the ledger; a refusal is logged and never stops copying.
+final class LedgerFeed: @unchecked Sendable {
     private let ledger: Ledger
-    private let queue = DispatchQueue(label: "copybridge.ledger")
     private let logger: Logger
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queue: [(what: String, body: @Sendable (Ledger) throws -> IngestOutcome)] = []
+    private var busy = false
+    private var closing = false
+    private var finished = false
 
     init(path: String, logger: Logger) throws {
         ledger = try Ledger.open(path: path)
         self.logger = logger
+        let thread = Thread { [self] in work() }
+        thread.name = "copybridge-ledger"
+        thread.start()
     }
 
-    private func enqueue(
-        _ what: @autoclosure @escaping @Sendable () -> String,
-        _ body: @escaping @Sendable (Ledger) throws -> IngestOutcome
-    ) {
-        let ledger = self.ledger
-        let logger = self.logger
-        queue.async {
-            do {
-                if case .conflicting(let text) = try body(ledger) {
-                    logger.debug("ledger kept its earlier record: \(text)")
-                }
-            } catch {
-                logger.warning("ledger refused \(what()): \(error)")
+    private func work() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closing { condition.wait() }
+            if queue.isEmpty && closing {
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                return
             }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            busy = true
+            condition.unlock()
+            for item in batch {
+                do {
+                    if case .conflicting(let text) = try item.body(ledger) {
+                        logger.debug("ledger kept its earlier record: \(text)")
+                    }
+                } catch {
+                    logger.warning("ledger refused \(item.what): \(error)")
+                }
+            }
+            condition.lock()
+            busy = false
+            condition.broadcast()
+            condition.unlock()
         }
+    }
+
+    private func enqueue(_ what: String, _ body: @escaping @Sendable (Ledger) throws -> IngestOutcome) {
+        condition.lock()
+        let wasEmpty = queue.isEmpty
+        queue.append((what, body))
+        if wasEmpty { condition.signal() }
+        condition.unlock()
     }
 
     private static func timestamp(_ nanos: Int64) -> UTCTimestamp {
@@ -155,15 +188,18 @@ final class LedgerFeed: Sendable {
 
     /// Waits for everything queued, then closes the database.
     func close() {
-        let ledger = self.ledger
-        let logger = self.logger
-        queue.sync {
-            do { try ledger.close() } catch { logger.warning("closing the ledger: \(error)") }
-        }
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+        do { try ledger.close() } catch { logger.warning("closing the ledger: \(error)") }
     }
 
     /// Waits for everything queued so far (tests).
     func drain() {
-        queue.sync {}
+        condition.lock()
+        while !queue.isEmpty || busy { condition.wait() }
+        condition.unlock()
     }
 }
