@@ -173,6 +173,12 @@ public struct FIXMessageBuilder: Sendable {
         entries.removeAll { $0.tag == UInt32(tag) && !$0.inGroup }
     }
 
+    /// Removes a top-level repeating group: its NumInGroup field and every entry.
+    public mutating func removeGroup(_ countTag: Int) {
+        let t = UInt32(countTag)
+        entries.removeAll { $0.sortTag == t && ($0.inGroup || $0.tag == t) }
+    }
+
     /// Writes a repeating group: its NumInGroup field, then whatever `body` appends, kept together.
     /// Call `body` members in dictionary order; nested groups may be written inside.
     public mutating func group(_ countTag: Int, count: Int, _ body: (inout FIXMessageBuilder) -> Void) {

@@ -22,6 +22,8 @@ final class DictionaryXMLElement {
 private final class TreeCollector: NSObject, XMLParserDelegate {
     var stack: [DictionaryXMLElement] = []
     var root: DictionaryXMLElement?
+    /// The first structural problem the parser let through (it recovers from some).
+    var problem: (line: Int, text: String)?
 
     func parser(
         _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
@@ -38,6 +40,13 @@ private final class TreeCollector: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?)
     {
+        guard let open = stack.last else {
+            if problem == nil { problem = (parser.lineNumber, "</\(elementName)> closes nothing") }
+            return
+        }
+        if open.name != elementName && problem == nil {
+            problem = (parser.lineNumber, "</\(elementName)> closes <\(open.name)> of line \(open.line)")
+        }
         stack.removeLast()
     }
 }
@@ -77,6 +86,12 @@ struct DictionaryXMLLoader {
         if !parser.parse() {
             let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "parse failed"
             throw DataDictionaryError(file: file, line: parser.lineNumber, problem: .xmlSyntax(reason))
+        }
+        if let problem = collector.problem {
+            throw DataDictionaryError(file: file, line: problem.line, problem: .xmlSyntax(problem.text))
+        }
+        if let open = collector.stack.last {
+            throw DataDictionaryError(file: file, line: open.line, problem: .xmlSyntax("<\(open.name)> is never closed"))
         }
         guard let root = collector.root else {
             throw DataDictionaryError(file: file, problem: .notADictionary("the document is empty"))
