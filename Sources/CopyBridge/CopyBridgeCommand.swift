@@ -7,6 +7,6 @@ struct CopyBridgeCommand: AsyncParsableCommand {
         commandName: "copybridge",
         abstract: "Copy-trading broker bridge over FIX 4.4.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [BenchCommand.self]
     )
 }
