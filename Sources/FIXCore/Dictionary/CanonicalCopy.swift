@@ -86,11 +86,17 @@ extension FIXMessageBuilder {
     mutating func appendCopied(
         tag: Int, value raw: UnsafeRawBufferPointer, _ f: FIXFieldRef, section: UInt8, sortTag: Int, inGroup: Bool
     ) {
-        let start = store.count
-        store.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[f.valueStart..<(f.valueStart + f.valueLength)]))
-        entries.append(
+        let length = f.valueLength
+        let s = writableStorage(bytes: length)
+        let start = byteCount
+        if length > 0 {
+            (s.bytes + start).copyMemory(from: raw.baseAddress! + f.valueStart, byteCount: length)
+        }
+        byteCount = start + length
+        if !inGroup { tagFilter |= 1 << UInt64(tag & 63) }
+        append(
             Entry(
-                tag: UInt32(tag), start: UInt32(start), length: UInt32(f.valueLength), section: section,
-                sortTag: UInt32(sortTag), inGroup: inGroup))
+                tag: UInt32(tag), start: UInt32(start), length: UInt32(length), section: section,
+                sortTag: UInt32(sortTag), inGroup: inGroup), to: s)
     }
 }
