@@ -114,11 +114,14 @@ public struct FIXFrameDecoder: Sendable {
 
     /// Decodes exactly one complete message from `bytes`; throws the first problem found.
     public func decodeOne(_ bytes: ByteBuffer) throws(FIXDecodeError) -> FIXMessage {
-        var b = bytes
-        switch next(from: &b) {
-        case .none: throw .incomplete
-        case .garbled(let e, _)?: throw e
-        case .message(let m)?: return m
+        switch bytes.withUnsafeReadableBytes({ raw in scan(raw) }) {
+        case .needMore: throw .incomplete
+        case .skip(_, let e): throw e
+        case .frame(let length, let fields):
+            // The message keeps the caller's buffer itself when the frame fills it.
+            let frame =
+                length == bytes.readableBytes ? bytes : bytes.getSlice(at: bytes.readerIndex, length: length)!
+            return FIXMessage(bytes: frame, fields: fields)
         }
     }
 

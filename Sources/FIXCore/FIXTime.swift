@@ -202,7 +202,11 @@ public struct UTCTimestamp: Sendable, Comparable, Hashable, CustomStringConverti
             let time = parseTimeOfDay(bytes, 9)
         else { return nil }
         let days = Int64(daysFromCivil(year: date.year, month: date.month, day: date.day))
-        return UTCTimestamp(nanosecondsSinceEpoch: days * 86_400_000_000_000 + time.nanos, precision: time.precision)
+        // Years past 2262 (or before 1677) do not fit in Int64 nanoseconds: malformed, not a trap.
+        let (dayNanos, overflow) = days.multipliedReportingOverflow(by: 86_400_000_000_000)
+        let (nanos, overflowAgain) = dayNanos.addingReportingOverflow(time.nanos)
+        guard !overflow, !overflowAgain else { return nil }
+        return UTCTimestamp(nanosecondsSinceEpoch: nanos, precision: time.precision)
     }
 
     public init?(_ text: String) {

@@ -73,6 +73,13 @@ final class CompiledTables: @unchecked Sendable {
     let scopes: UnsafeMutableBufferPointer<ScopeInfo>
     let slots: UnsafeMutableBufferPointer<UInt64>
     let positionTags: UnsafeMutableBufferPointer<Int32>
+    /// Member info by scope position (aligned with `positionTags`).
+    let positionInfo: UnsafeMutableBufferPointer<UInt32>
+    /// For header, trailer and message bodies (scopes below `directScopes`): position + 1 by tag,
+    /// 0 for non-members; `maxTag + 1` entries per scope. One load instead of a hash probe, for
+    /// the lookups every top-level field makes. Empty when the tags run too high for it.
+    let directPositions: UnsafeMutableBufferPointer<UInt16>
+    let directScopes: Int
     let requiredWords: UnsafeMutableBufferPointer<UInt64>
     /// Per message scope: a bitmask over tags of every field that sits inside one of its groups
     /// (header groups included), so accessors know when a plain search could land in a group.
@@ -110,6 +117,8 @@ final class CompiledTables: @unchecked Sendable {
         scopes.deallocate()
         slots.deallocate()
         positionTags.deallocate()
+        positionInfo.deallocate()
+        directPositions.deallocate()
         requiredWords.deallocate()
         nestedTagWords.deallocate()
         msgTypeKeys.deallocate()
@@ -189,6 +198,7 @@ final class CompiledTables: @unchecked Sendable {
         var scopeList: [ScopeInfo] = []
         var slots: [UInt64] = []
         var positionTags: [Int32] = []
+        var positionInfo: [UInt32] = []
         var required: [UInt64] = []
         var groupScopes: [ObjectIdentifier: Int32] = [:]
         var scopeGroups: [GroupDefinition?] = []
@@ -217,6 +227,7 @@ final class CompiledTables: @unchecked Sendable {
                 if case .group(let g, _) = m { memberInfo |= UInt32(scopeID(for: g) + 1) << 16 }
                 if m.isRequired { required[requiredStart + position / 64] |= 1 << UInt64(position % 64) }
                 positionTags.append(Int32(m.tag))
+                positionInfo.append(memberInfo)
                 let key = UInt64(m.tag)
                 var i = (CompiledTables.hash(key) >> (24 - bitsLog)) & (size - 1)
                 while slots[start + i] != 0 { i = (i + 1) & (size - 1) }
@@ -313,6 +324,22 @@ final class CompiledTables: @unchecked Sendable {
         self.scopes = CompiledTables.copy(scopeList)
         self.slots = CompiledTables.copy(slots)
         self.positionTags = CompiledTables.copy(positionTags)
+        self.positionInfo = CompiledTables.copy(positionInfo)
+        let topScopes = CompiledTables.firstMessageScope + messages.count
+        if maxTag < 1 << 14 && scopeList.prefix(topScopes).allSatisfy({ $0.memberCount < 0xFFFF }) {
+            var direct = [UInt16](repeating: 0, count: topScopes * (maxTag + 1))
+            for (scope, info) in scopeList.prefix(topScopes).enumerated() {
+                for position in 0..<Int(info.memberCount) {
+                    let tag = Int(positionTags[Int(info.positionStart) + position])
+                    direct[scope * (maxTag + 1) + tag] = UInt16(position + 1)
+                }
+            }
+            self.directPositions = CompiledTables.copy(direct)
+            self.directScopes = topScopes
+        } else {
+            self.directPositions = CompiledTables.copy([UInt16]())
+            self.directScopes = 0
+        }
         self.requiredWords = CompiledTables.copy(required)
         self.nestedTagWords = CompiledTables.copy(nested)
         self.msgTypeKeys = CompiledTables.copy(keys)
@@ -345,6 +372,16 @@ final class CompiledTables: @unchecked Sendable {
             if slot >> 32 == key { return UInt32(truncatingIfNeeded: slot) }
             i = (i + 1) & mask
         }
+    }
+
+    /// ``member(_:in:)`` for the header, the trailer or a message body, through the direct table.
+    @inline(__always)
+    func topLevelMember(_ tag: Int, in scope: Int) -> UInt32 {
+        guard scope < directScopes else { return member(tag, in: scope) }
+        guard tag <= maxTag else { return CompiledTables.notFound }
+        let p = Int(directPositions[scope &* (maxTag &+ 1) &+ tag])
+        if p == 0 { return CompiledTables.notFound }
+        return positionInfo[Int(scopes[scope].positionStart) &+ p &- 1]
     }
 
     /// The body scope of MsgType `bytes`, or -1.

@@ -99,7 +99,7 @@ struct Validator {
 
     @inline(__always)
     func markPresent(_ tag: Int, scope: Int, bits: Int) {
-        let m = t.member(tag, in: scope)
+        let m = t.topLevelMember(tag, in: scope)
         if m != CompiledTables.notFound { set(bits, Int(m & 0xFFFF)) }
     }
 
@@ -123,16 +123,18 @@ struct Validator {
             return options.validateFieldsHaveValues ? .tagSpecifiedWithoutValue : nil
         }
         let ok: Bool
-        switch ValueCheck(rawValue: info & CompiledTables.checkMask) ?? .none {
-        case .none: ok = true
-        case .int: ok = FIXFieldType.parseInt(v) != nil
-        case .decimal: ok = FixedDecimal.isWellFormed(v)
-        case .char: ok = v.count == 1
-        case .boolean: ok = v.count == 1 && (v[0] == UInt8(ascii: "Y") || v[0] == UInt8(ascii: "N"))
-        case .utcTimestamp: ok = UTCTimestamp.parse(v) != nil
-        case .utcTimeOnly: ok = UTCTimeOnly.parse(v) != nil
-        case .date: ok = FIXDate.parse(v) != nil
-        case .monthYear: ok = MonthYear.parse(v) != nil
+        // The raw codes of ValueCheck, switched on directly: no enum conversion on the hot path.
+        switch info & CompiledTables.checkMask {
+        case ValueCheck.int.rawValue: ok = FIXFieldType.parseInt(v) != nil
+        case ValueCheck.decimal.rawValue: ok = FixedDecimal.isWellFormed(v)
+        case ValueCheck.char.rawValue: ok = v.count == 1
+        case ValueCheck.boolean.rawValue:
+            ok = v.count == 1 && (v[0] == UInt8(ascii: "Y") || v[0] == UInt8(ascii: "N"))
+        case ValueCheck.utcTimestamp.rawValue: ok = UTCTimestamp.isWellFormed(v)
+        case ValueCheck.utcTimeOnly.rawValue: ok = UTCTimeOnly.parse(v) != nil
+        case ValueCheck.date.rawValue: ok = FIXDate.parse(v) != nil
+        case ValueCheck.monthYear.rawValue: ok = MonthYear.parse(v) != nil
+        default: ok = true
         }
         if !ok { return .incorrectDataFormat }
         let enumIndex = Int(info >> CompiledTables.enumShift)
@@ -281,7 +283,7 @@ struct Validator {
                 scopeID = bodyScope
                 bits = bodyBits
             }
-            let member = t.member(tag, in: scopeID)
+            let member = t.topLevelMember(tag, in: scopeID)
             if member != CompiledTables.notFound {
                 let position = Int(member & 0xFFFF)
                 if isSet(bits, position) { return ValidationFailure(reason: .tagAppearsMoreThanOnce, tag: tag) }
@@ -356,5 +358,34 @@ extension FixedDecimal {
             i += 1
         }
         return digits > 0 && significant <= 38 && scale <= maximumScale
+    }
+}
+
+extension UTCTimestamp {
+    /// Whether `bytes` is a timestamp ``parse(_:)`` accepts, checked without computing the instant.
+    @inlinable
+    static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let n = bytes.count
+        guard n >= 17, n <= 27, n != 18, bytes[8] == UInt8(ascii: "-"), bytes[11] == UInt8(ascii: ":"),
+            bytes[14] == UInt8(ascii: ":")
+        else { return false }
+        @inline(__always) func digit(_ i: Int) -> Int {
+            let d = bytes[i] &- UInt8(ascii: "0")
+            return d < 10 ? Int(d) : 1_000_000  // poisons any sum it enters
+        }
+        @inline(__always) func pair(_ i: Int) -> Int { digit(i) &* 10 &+ digit(i + 1) }
+        let year = pair(0) &* 100 &+ pair(2)
+        let month = pair(4)
+        let day = pair(6)
+        guard year < 10000, month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month),
+            pair(9) < 24, pair(12) < 60, pair(15) <= 60
+        else { return false }
+        if n > 17 {
+            guard bytes[17] == UInt8(ascii: ".") else { return false }
+            for i in 18..<n where digit(i) > 9 { return false }
+        }
+        // Near the ends of the representable range only the parser knows.
+        if year < 1678 || year > 2261 { return parse(bytes) != nil }
+        return true
     }
 }
