@@ -10,7 +10,8 @@ public enum CodecCorpus {
     static let prices = ["1.08452", "1.26718", "151.302", "2331.45", "189.84", "415.10", "5204.5", "64210.50"]
 
     static func ts(_ second: Int, _ millis: Int = 0) -> UTCTimestamp {
-        UTCTimestamp(year: 2026, month: 11, day: 26, hour: 9, minute: 30 + second / 60, second: second % 60,
+        UTCTimestamp(
+            year: 2026, month: 11, day: 26, hour: 9, minute: 30 + second / 60, second: second % 60,
             nanosecond: millis * 1_000_000)!
     }
 
@@ -203,8 +204,10 @@ public enum CodecCorpus {
         snapshot.set(262, "MD-1")
         snapshot.set(FIXTag.symbol, "EUR/USD")
         snapshot.group(268, count: 4) { g in
-            for (type, px, size) in [("0", "1.08450", "1000000"), ("0", "1.08449", "3000000"),
-                ("1", "1.08453", "1500000"), ("1", "1.08455", "2000000")] {
+            for (type, px, size) in [
+                ("0", "1.08450", "1000000"), ("0", "1.08449", "3000000"),
+                ("1", "1.08453", "1500000"), ("1", "1.08455", "2000000"),
+            ] {
                 g.append(269, type)
                 g.append(270, px)
                 g.append(271, size)

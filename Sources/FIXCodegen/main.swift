@@ -257,7 +257,8 @@ struct Generator {
         w.text = fileHeader("Tag numbers of every \(dictionary.beginString) field.")
         w.line("import FIXCore")
         w.line()
-        w.line("/// \(dictionary.beginString) as the data dictionary defines it: field tags, enumerations, message views")
+        w.line(
+            "/// \(dictionary.beginString) as the data dictionary defines it: field tags, enumerations, message views")
         w.line("/// and builders, and the dictionary itself.")
         w.open("public enum \(namespace)")
         w.line("/// Tag numbers by field name.")
@@ -361,7 +362,8 @@ struct Generator {
                 let resultType = required ? type : type + "?"
                 if throwing {
                     w.line(
-                        "public var \(identifier(propertyName(m))): \(resultType) { get throws(FIXFieldError) { \(body) } }")
+                        "public var \(identifier(propertyName(m))): \(resultType) { get throws(FIXFieldError) { \(body) } }"
+                    )
                 } else {
                     w.line("public var \(identifier(propertyName(m))): \(resultType) { \(body) }")
                 }
@@ -369,7 +371,8 @@ struct Generator {
                 w.line("/// The \(g.name) (\(g.countTag)) entries\(required ? ", required" : "").")
                 w.line(
                     "public var \(identifier(propertyName(m))): [\(entryTypeName(g))] { get throws(FIXGroupError) { "
-                        + "try fields.groupEntries(countTag: \(g.countTag)).map { \(entryTypeName(g))(fields: $0) } } }")
+                        + "try fields.groupEntries(countTag: \(g.countTag)).map { \(entryTypeName(g))(fields: $0) } } }"
+                )
             }
         }
     }
@@ -377,7 +380,8 @@ struct Generator {
     func writeEntryTypes(_ members: [MemberDefinition], into w: inout Writer) {
         for case .group(let g, _) in members {
             w.line()
-            w.line("/// One entry of \(g.name) (\(g.countTag)), delimited by \(field(g.delimiter).name) (\(g.delimiter)).")
+            w.line(
+                "/// One entry of \(g.name) (\(g.countTag)), delimited by \(field(g.delimiter).name) (\(g.delimiter)).")
             w.open("public struct \(entryTypeName(g)): Sendable")
             w.line("/// The entry's own fields.")
             w.line("public let fields: FIXGroupEntry")
@@ -410,9 +414,11 @@ struct Generator {
         members.compactMap { m -> Parameter? in
             switch m {
             case .field(let tag, let required):
-                if dictionary.dataFieldPairs[tag] != nil && members.contains(where: {
-                    $0.tag == dictionary.dataFieldPairs[tag]
-                }) {
+                if dictionary.dataFieldPairs[tag] != nil
+                    && members.contains(where: {
+                        $0.tag == dictionary.dataFieldPairs[tag]
+                    })
+                {
                     return nil
                 }
                 let kind = ValueKind(field(tag), enums: enums)

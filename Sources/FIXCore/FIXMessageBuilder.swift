@@ -218,10 +218,12 @@ public struct FIXMessageBuilder: Sendable {
         } else if n < 4 {
             destination.storeBytes(of: from.load(as: UInt8.self), as: UInt8.self)
             if n > 1 {
-                destination.storeBytes(of: from.load(fromByteOffset: 1, as: UInt8.self), toByteOffset: 1, as: UInt8.self)
+                destination.storeBytes(
+                    of: from.load(fromByteOffset: 1, as: UInt8.self), toByteOffset: 1, as: UInt8.self)
             }
             if n > 2 {
-                destination.storeBytes(of: from.load(fromByteOffset: 2, as: UInt8.self), toByteOffset: 2, as: UInt8.self)
+                destination.storeBytes(
+                    of: from.load(fromByteOffset: 2, as: UInt8.self), toByteOffset: 2, as: UInt8.self)
             }
         } else {
             destination.copyMemory(from: from, byteCount: n)

@@ -132,9 +132,10 @@ import Testing
         var b = FIXMessageBuilder(msgType: "D")
         let day = Int64(86_400_000_000_000)
         let base = UTCTimestamp("20261126-23:59:59.999")!.nanosecondsSinceEpoch
-        for (i, expected) in ["20261126-23:59:59.999", "20261127-00:00:00.000", "20261126-23:59:59.999",
-            "20261231-23:59:59.999"].enumerated()
-        {
+        for (i, expected) in [
+            "20261126-23:59:59.999", "20261127-00:00:00.000", "20261126-23:59:59.999",
+            "20261231-23:59:59.999",
+        ].enumerated() {
             let offsets: [Int64] = [0, 1_000_000, 0, 35 * day]
             b.set(100 + i, UTCTimestamp(nanosecondsSinceEpoch: base + offsets[i]))
             #expect(b[100 + i] == expected)
@@ -164,8 +165,10 @@ import Testing
     @Test func quickFormatChecksAgreeWithTheParsers() {
         var rng = SeededGenerator(state: 99)
         let alphabet = Array("0123456789-:.9".utf8)
-        let seeds = ["20261126-09:30:00.123", "20261126-09:30:00", "20240229-23:59:60.123456789", "22620411-23:47:16",
-            "16770921-00:12:44", "99991231-23:59:59", "1.5", "-0.001", "002000.00", ".5", "5."]
+        let seeds = [
+            "20261126-09:30:00.123", "20261126-09:30:00", "20240229-23:59:60.123456789", "22620411-23:47:16",
+            "16770921-00:12:44", "99991231-23:59:59", "1.5", "-0.001", "002000.00", ".5", "5.",
+        ]
         for _ in 0..<5000 {
             var v = Array(seeds.randomElement(using: &rng)!.utf8)
             for _ in 0..<Int.random(in: 0...2, using: &rng) where !v.isEmpty {
@@ -177,8 +180,12 @@ import Testing
                 }
             }
             v.withUnsafeBytes { raw in
-                #expect(UTCTimestamp.isWellFormed(raw) == (UTCTimestamp.parse(raw) != nil), "\(String(decoding: v, as: UTF8.self))")
-                #expect(FixedDecimal.isWellFormed(raw) == (FixedDecimal.parse(raw) != nil), "\(String(decoding: v, as: UTF8.self))")
+                #expect(
+                    UTCTimestamp.isWellFormed(raw) == (UTCTimestamp.parse(raw) != nil),
+                    "\(String(decoding: v, as: UTF8.self))")
+                #expect(
+                    FixedDecimal.isWellFormed(raw) == (FixedDecimal.parse(raw) != nil),
+                    "\(String(decoding: v, as: UTF8.self))")
             }
         }
     }
@@ -187,7 +194,9 @@ import Testing
         #expect(UTCTimestamp("99991231-23:59:59") == nil)
         #expect(UTCTimestamp("00010101-00:00:00") == nil)
         #expect(UTCTimestamp("22620411-23:47:16.854") != nil)
-        let m = rawMessage(header("D") + "|" + nosBody.replacingOccurrences(of: "60=20261126-09:30:00.123", with: "60=99991231-23:59:59"))
+        let m = rawMessage(
+            header("D") + "|"
+                + nosBody.replacingOccurrences(of: "60=20261126-09:30:00.123", with: "60=99991231-23:59:59"))
         #expect(fix44.validate(m) == FIXRejectInfo(.incorrectDataFormat, refTagID: 60, refMsgType: "D"))
         #expect(throws: FIXFieldError.self) { try m.timestamp(60) }
     }

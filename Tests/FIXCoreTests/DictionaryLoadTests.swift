@@ -121,14 +121,17 @@ func customDictionaryXML() throws -> String {
         #expect(custom.validate(alert) == nil)
         #expect(fix44.validate(alert)?.reason == .invalidMsgType)
         #expect(custom.validate(rawMessage(header("U1") + "|5005=3"))?.reason == .valueIncorrect)
-        #expect(custom.validate(rawMessage(header("U1") + "|58=x")) == FIXRejectInfo(.requiredTagMissing, refTagID: 5005, refMsgType: "U1"))
+        #expect(
+            custom.validate(rawMessage(header("U1") + "|58=x"))
+                == FIXRejectInfo(.requiredTagMissing, refTagID: 5005, refMsgType: "U1"))
 
         let er = header("8") + "|" + erBody + "|5001=VIP|5002=2|5003=L1|5004=10|5003=L2|5004=5|58=leg two"
         #expect(custom.validate(rawMessage(er)) == nil)
         #expect(fix44.validate(rawMessage(er)) == FIXRejectInfo(.undefinedTag, refTagID: 5001, refMsgType: "8"))
         // The custom group's required member.
         let missing = header("8") + "|" + erBody + "|5002=1|5003=L1"
-        #expect(custom.validate(rawMessage(missing)) == FIXRejectInfo(.requiredTagMissing, refTagID: 5004, refMsgType: "8"))
+        #expect(
+            custom.validate(rawMessage(missing)) == FIXRejectInfo(.requiredTagMissing, refTagID: 5004, refMsgType: "8"))
         // The extra OrdType value.
         let special = header("D") + "|" + nosBody.replacingOccurrences(of: "40=2", with: "40=Z")
         #expect(custom.validate(rawMessage(special)) == nil)
@@ -171,13 +174,17 @@ func customDictionaryXML() throws -> String {
 
     @Test func minimalDictionaryLoads() throws {
         let d = try DataDictionary(
-            xml: minimal(messages: "<message name='Order' msgtype='D' msgcat='app'><field name='ClOrdID' required='Y'/></message>"),
+            xml: minimal(
+                messages:
+                    "<message name='Order' msgtype='D' msgcat='app'><field name='ClOrdID' required='Y'/></message>"),
             source: "min.xml")
         #expect(d.message(msgType: "D")?.requiredTags == [11])
     }
 
     @Test func loadErrorsNameFileAndProblem() throws {
-        let undefined = try #require(loadError(minimal(messages: "<message name='Order' msgtype='D'><field name='Price' required='Y'/></message>")))
+        let undefined = try #require(
+            loadError(
+                minimal(messages: "<message name='Order' msgtype='D'><field name='Price' required='Y'/></message>")))
         #expect(undefined.problem == .undefinedField(name: "Price", referencedBy: "message Order"))
         #expect(undefined.file == "broker.xml")
         #expect(undefined.line != nil)
@@ -188,7 +195,8 @@ func customDictionaryXML() throws -> String {
         #expect(duplicate.problem == .duplicateFieldNumber(11, names: ["ClOrdID", "Other"]))
         #expect(duplicate.description.contains("duplicate field number 11"))
 
-        let duplicateName = try #require(loadError(minimal(fields: "<field number='12' name='ClOrdID' type='STRING' />")))
+        let duplicateName = try #require(
+            loadError(minimal(fields: "<field number='12' name='ClOrdID' type='STRING' />")))
         #expect(duplicateName.problem == .duplicateFieldName("ClOrdID"))
 
         let badType = try #require(loadError(minimal(fields: "<field number='44' name='Price' type='REAL' />")))
@@ -198,19 +206,33 @@ func customDictionaryXML() throws -> String {
         let badNumber = try #require(loadError(minimal(fields: "<field number='x1' name='Price' type='PRICE' />")))
         #expect(badNumber.problem == .badFieldNumber(name: "Price", number: "x1"))
 
-        let component = try #require(loadError(minimal(messages: "<message name='Order' msgtype='D'><component name='Nope' required='Y'/></message>")))
+        let component = try #require(
+            loadError(
+                minimal(messages: "<message name='Order' msgtype='D'><component name='Nope' required='Y'/></message>")))
         #expect(component.problem == .undefinedComponent(name: "Nope", referencedBy: "message Order"))
 
-        let recursive = try #require(loadError(minimal(components: "<component name='Loop'><component name='Loop' required='N'/></component>")))
+        let recursive = try #require(
+            loadError(minimal(components: "<component name='Loop'><component name='Loop' required='N'/></component>")))
         #expect(recursive.problem == .recursiveComponent("Loop"))
 
-        let twice = try #require(loadError(minimal(messages: "<message name='A' msgtype='D'/><message name='B' msgtype='D'/>")))
+        let twice = try #require(
+            loadError(minimal(messages: "<message name='A' msgtype='D'/><message name='B' msgtype='D'/>")))
         #expect(twice.problem == .duplicateMessage(msgType: "D"))
 
-        let member = try #require(loadError(minimal(messages: "<message name='A' msgtype='D'><field name='ClOrdID' required='Y'/><field name='ClOrdID' required='N'/></message>")))
+        let member = try #require(
+            loadError(
+                minimal(
+                    messages:
+                        "<message name='A' msgtype='D'><field name='ClOrdID' required='Y'/><field name='ClOrdID' required='N'/></message>"
+                )))
         #expect(member.problem == .duplicateMember(field: "ClOrdID", in: "message A"))
 
-        let empty = try #require(loadError(minimal(fields: "<field number='453' name='NoPartyIDs' type='NUMINGROUP' />", messages: "<message name='A' msgtype='D'><group name='NoPartyIDs' required='N'></group></message>")))
+        let empty = try #require(
+            loadError(
+                minimal(
+                    fields: "<field number='453' name='NoPartyIDs' type='NUMINGROUP' />",
+                    messages: "<message name='A' msgtype='D'><group name='NoPartyIDs' required='N'></group></message>"))
+        )
         #expect(empty.problem == .emptyGroup("NoPartyIDs"))
 
         let syntax = try #require(loadError("<fix major='4' minor='4'><header></fix>"))
@@ -220,7 +242,9 @@ func customDictionaryXML() throws -> String {
         }
         #expect(syntax.description.hasPrefix("broker.xml:1: malformed XML"))
 
-        for broken in ["<fix major='4' minor='4'>\n<header>", "<fix major='4 minor='4'/>", "<fix><field name='A' x/></fix>"] {
+        for broken in [
+            "<fix major='4' minor='4'>\n<header>", "<fix major='4 minor='4'/>", "<fix><field name='A' x/></fix>",
+        ] {
             let e = try #require(loadError(broken), "\(broken) loaded")
             guard case .xmlSyntax = e.problem else {
                 Issue.record("expected an XML syntax error for \(broken), got \(e)")

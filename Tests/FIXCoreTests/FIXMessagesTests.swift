@@ -6,7 +6,9 @@ import Testing
 
 /// The benchmark corpus: real-looking broker traffic, decoded.
 let corpusMessages: [FIXMessage] = {
-    guard let text = try? String(contentsOf: repositoryRoot.appendingPathComponent("Benchmarks/corpus/fix44-broker.txt"), encoding: .utf8)
+    guard
+        let text = try? String(
+            contentsOf: repositoryRoot.appendingPathComponent("Benchmarks/corpus/fix44-broker.txt"), encoding: .utf8)
     else { fatalError("Benchmarks/corpus/fix44-broker.txt is missing") }
     return text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.map {
         do {
@@ -90,7 +92,9 @@ let corpusMessages: [FIXMessage] = {
         let snapshot = try #require(corpusMessages.lazy.compactMap { FIX44.MarketDataSnapshotFullRefresh($0) }.first)
         let entries = try snapshot.mdEntries
         #expect(try entries.map { try $0.mdEntryType } == [.bid, .bid, .offer, .offer])
-        #expect(try entries.map { try $0.mdEntryPx } == ["1.08450", "1.08449", "1.08453", "1.08455"].map { FixedDecimal($0) })
+        #expect(
+            try entries.map { try $0.mdEntryPx }
+                == ["1.08450", "1.08449", "1.08453", "1.08455"].map { FixedDecimal($0) })
         let logon = try #require(corpusMessages.lazy.compactMap { FIX44.Logon($0) }.first)
         #expect(try logon.heartBtInt == 30)
         #expect(try logon.encryptMethod == .noneValue)
@@ -104,7 +108,9 @@ let corpusMessages: [FIXMessage] = {
     }
 
     @Test func malformedValuesThrowNamingTheField() throws {
-        let m = rawMessage(header("8") + "|" + erBody.replacingOccurrences(of: "54=1", with: "54=Q").replacingOccurrences(of: "14=0", with: "14=x"))
+        let m = rawMessage(
+            header("8") + "|"
+                + erBody.replacingOccurrences(of: "54=1", with: "54=Q").replacingOccurrences(of: "14=0", with: "14=x"))
         let r = try #require(FIX44.ExecutionReport(m))
         #expect(throws: FIXFieldError(tag: 54, kind: .badFormat(expected: .char), value: "Q")) { try r.side }
         #expect(throws: FIXFieldError(tag: 14, kind: .badFormat(expected: .float), value: "x")) { try r.cumQty }
@@ -124,7 +130,8 @@ let corpusMessages: [FIXMessage] = {
         order.setPrice(FixedDecimal("1.10500")!)
         order.setTimeInForce(.goodTillCancel)
         order.setPartyIDs([
-            .init(partyID: "FOLLOWER-7", partyIDSource: .proprietary, partyRole: .clientId,
+            .init(
+                partyID: "FOLLOWER-7", partyIDSource: .proprietary, partyRole: .clientId,
                 partySubIDs: [.init(partySubID: "desk", partySubIDType: 9)])
         ])
         // Setting a group again replaces it.
@@ -156,7 +163,8 @@ let corpusMessages: [FIXMessage] = {
         md.set(FIXTag.sendingTime, UTCTimestamp("20261126-09:30:00.124")!)
         let built = md.build()
         #expect(FIX44.dictionary.validate(built) == nil, "\(built)")
-        #expect(built.debugDescription.contains("|55=EUR/USD|262=MD-9|268=2|269=0|270=1.1|271=1000000|269=1|270=1.2|10="))
+        #expect(
+            built.debugDescription.contains("|55=EUR/USD|262=MD-9|268=2|269=0|270=1.1|271=1000000|269=1|270=1.2|10="))
 
         var logon = FIX44.Logon.Builder(encryptMethod: .noneValue, heartBtInt: 30)
         logon.setRawData(Array("se\u{1}cret".utf8))

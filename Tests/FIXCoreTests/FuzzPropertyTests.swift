@@ -40,7 +40,14 @@ struct SeededGenerator: RandomNumberGenerator {
 
     /// Everything a receiver does with a message, none of which may crash.
     func exercise(_ m: FIXMessage) {
-        for options in [ValidationOptions(), { var o = ValidationOptions(); o.validateFieldsOutOfOrder = false; o.validateUnorderedGroupFields = false; o.allowUnknownMessageFields = true; o.validateUserDefinedFields = false; o.validateFieldsHaveValues = false; return o }()] {
+        for options in [
+            ValidationOptions(),
+            {
+                var o = ValidationOptions(); o.validateFieldsOutOfOrder = false; o.validateUnorderedGroupFields = false;
+                o.allowUnknownMessageFields = true; o.validateUserDefinedFields = false;
+                o.validateFieldsHaveValues = false; return o
+            }(),
+        ] {
             if let reject = fix44.validate(m, options: options) {
                 #expect(reject.text == reject.reason.text)
             }
@@ -51,7 +58,9 @@ struct SeededGenerator: RandomNumberGenerator {
             for case .group(let g, _) in def.members {
                 if let entries = try? m.groupEntries(countTag: g.countTag, in: fix44) {
                     for e in entries {
-                        for case .group(let nested, _) in g.members { _ = try? e.groupEntries(countTag: nested.countTag) }
+                        for case .group(let nested, _) in g.members {
+                            _ = try? e.groupEntries(countTag: nested.countTag)
+                        }
                         _ = e[g.delimiter]
                     }
                 }
@@ -102,7 +111,9 @@ struct SeededGenerator: RandomNumberGenerator {
                 var buffer = ByteBuffer(bytes: original[0..<length])
                 #expect(decoder.next(from: &buffer) == nil)
                 #expect(buffer.readableBytes == length)
-                #expect(throws: FIXDecodeError.incomplete) { try decoder.decodeOne(ByteBuffer(bytes: original[0..<length])) }
+                #expect(throws: FIXDecodeError.incomplete) {
+                    try decoder.decodeOne(ByteBuffer(bytes: original[0..<length]))
+                }
             }
         }
     }
@@ -110,7 +121,9 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func validatorSurvivesFieldLevelMutations() {
         // Mutations that keep the frame valid (checksum recomputed) reach the validator every time.
         var rng = SeededGenerator(state: 4_4)
-        let tags = [0, 1, 11, 34, 35, 38, 44, 49, 52, 54, 58, 93, 89, 268, 269, 448, 452, 453, 523, 802, 803, 5001, 9999]
+        let tags = [
+            0, 1, 11, 34, 35, 38, 44, 49, 52, 54, 58, 93, 89, 268, 269, 448, 452, 453, 523, 802, 803, 5001, 9999,
+        ]
         let values = ["", "1", "0", "-1", "x", "2.5", "99999999999999999999", "20261126-09:30:00", "Y", "1 A"]
         var rejected = 0
         for _ in 0..<2000 {
@@ -119,7 +132,8 @@ struct SeededGenerator: RandomNumberGenerator {
             for _ in 0..<Int.random(in: 1...3, using: &rng) {
                 let at = Int.random(in: 1...fields.count, using: &rng)
                 switch Int.random(in: 0..<4, using: &rng) {
-                case 0: fields.insert("\(tags.randomElement(using: &rng)!)=\(values.randomElement(using: &rng)!)", at: at)
+                case 0:
+                    fields.insert("\(tags.randomElement(using: &rng)!)=\(values.randomElement(using: &rng)!)", at: at)
                 case 1 where at < fields.count: fields.remove(at: at)
                 case 2 where at < fields.count: fields.swapAt(at, Int.random(in: 1..<fields.count, using: &rng))
                 default:

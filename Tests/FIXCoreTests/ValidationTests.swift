@@ -38,7 +38,8 @@ let erBody =
 
     @Test func invalidTagNumber() {
         expectReject(header("D") + "|" + nosBody + "|0=x", .invalidTagNumber, tag: 0)
-        expectReject(header("D") + "|011=ORD-1|1=ACC|38=1|40=1|54=1|55=X|60=20261126-09:30:00", .invalidTagNumber, tag: 11)
+        expectReject(
+            header("D") + "|011=ORD-1|1=ACC|38=1|40=1|54=1|55=X|60=20261126-09:30:00", .invalidTagNumber, tag: 11)
     }
 
     @Test func requiredTagMissing() {
@@ -51,7 +52,8 @@ let erBody =
     @Test func tagNotDefinedForMessageType() {
         expectReject(header("D") + "|" + nosBody + "|37=O-1", .tagNotDefinedForMessageType, tag: 37)
         // A group member outside its group.
-        expectReject(header("8") + "|" + erBody.replacingOccurrences(of: "|453=2", with: "|448=X|453=2"),
+        expectReject(
+            header("8") + "|" + erBody.replacingOccurrences(of: "|453=2", with: "|448=X|453=2"),
             .tagNotDefinedForMessageType, tag: 448)
     }
 
@@ -66,7 +68,8 @@ let erBody =
     }
 
     @Test func valueOutOfRange() {
-        expectReject(header("D") + "|" + nosBody.replacingOccurrences(of: "54=1", with: "54=Z"), .valueIncorrect, tag: 54)
+        expectReject(
+            header("D") + "|" + nosBody.replacingOccurrences(of: "54=1", with: "54=Z"), .valueIncorrect, tag: 54)
         // Multiple-value strings check each value.
         #expect(reject(header("D") + "|" + nosBody + "|18=1 G") == nil)
         expectReject(header("D") + "|" + nosBody + "|18=1 ZZ", .valueIncorrect, tag: 18)
@@ -76,9 +79,11 @@ let erBody =
     }
 
     @Test func incorrectDataFormat() {
-        expectReject(header("D") + "|" + nosBody.replacingOccurrences(of: "38=002000.00", with: "38=2k"),
+        expectReject(
+            header("D") + "|" + nosBody.replacingOccurrences(of: "38=002000.00", with: "38=2k"),
             .incorrectDataFormat, tag: 38)
-        expectReject(header("D") + "|" + nosBody.replacingOccurrences(of: "60=20261126-09:30:00.123", with: "60=yesterday"),
+        expectReject(
+            header("D") + "|" + nosBody.replacingOccurrences(of: "60=20261126-09:30:00.123", with: "60=yesterday"),
             .incorrectDataFormat, tag: 60)
         expectReject(header("D") + "|" + nosBody + "|114=X", .incorrectDataFormat, tag: 114)
         expectReject("35=D|34=two|49=BRK|52=20261126-09:30:00.123|56=CB|" + nosBody, .incorrectDataFormat, tag: 34)
@@ -102,28 +107,36 @@ let erBody =
 
     @Test func repeatingGroupOutOfOrder() {
         // The first field of an entry is not the delimiter.
-        expectReject(header("8") + "|" + erBody.replacingOccurrences(of: "453=2|448=BRK-A|447=D", with: "453=2|447=D|448=BRK-A"),
+        expectReject(
+            header("8") + "|" + erBody.replacingOccurrences(of: "453=2|448=BRK-A|447=D", with: "453=2|447=D|448=BRK-A"),
             .repeatingGroupFieldsOutOfOrder, tag: 447)
         // Members out of dictionary order inside an entry.
-        expectReject(header("8") + "|" + erBody.replacingOccurrences(of: "448=BRK-A|447=D|452=1", with: "448=BRK-A|452=1|447=D"),
+        expectReject(
+            header("8") + "|" + erBody.replacingOccurrences(of: "448=BRK-A|447=D|452=1", with: "448=BRK-A|452=1|447=D"),
             .repeatingGroupFieldsOutOfOrder, tag: 447)
     }
 
     @Test func numInGroupMismatch() {
-        expectReject(header("8") + "|" + erBody.replacingOccurrences(of: "453=2", with: "453=3"),
+        expectReject(
+            header("8") + "|" + erBody.replacingOccurrences(of: "453=2", with: "453=3"),
             .incorrectNumInGroupCount, tag: 453)
-        expectReject(header("8") + "|" + erBody.replacingOccurrences(of: "453=2", with: "453=1"),
+        expectReject(
+            header("8") + "|" + erBody.replacingOccurrences(of: "453=2", with: "453=1"),
             .incorrectNumInGroupCount, tag: 453)
         // Nested group.
-        expectReject(header("8") + "|" + erBody.replacingOccurrences(of: "802=1", with: "802=2"),
+        expectReject(
+            header("8") + "|" + erBody.replacingOccurrences(of: "802=1", with: "802=2"),
             .incorrectNumInGroupCount, tag: 802)
-        expectReject(header("8") + "|" + erBody.replacingOccurrences(of: "453=2", with: "453=x"),
+        expectReject(
+            header("8") + "|" + erBody.replacingOccurrences(of: "453=2", with: "453=x"),
             .incorrectDataFormat, tag: 453)
     }
 }
 
 @Suite struct ValidationSwitchTests {
-    func check(_ fields: String, _ configure: (inout ValidationOptions) -> Void) -> (
+    func check(
+        _ fields: String, _ configure: (inout ValidationOptions) -> Void
+    ) -> (
         strict: FIXRejectInfo?, relaxed: FIXRejectInfo?
     ) {
         var options = ValidationOptions()
@@ -187,8 +200,9 @@ let erBody =
         #expect(r.relaxed == nil)
         // The delimiter must still come first.
         let noDelimiter = erBody.replacingOccurrences(of: "453=2|448=BRK-A|447=D", with: "453=2|447=D|448=BRK-A")
-        #expect(check(header("8") + "|" + noDelimiter) { $0.validateUnorderedGroupFields = false }.relaxed?.reason
-            == .repeatingGroupFieldsOutOfOrder)
+        #expect(
+            check(header("8") + "|" + noDelimiter) { $0.validateUnorderedGroupFields = false }.relaxed?.reason
+                == .repeatingGroupFieldsOutOfOrder)
         // A member repeated within one entry.
         let repeated = erBody.replacingOccurrences(of: "448=BRK-A|447=D|452=1", with: "448=BRK-A|447=D|452=1|447=P")
         let twice = check(header("8") + "|" + repeated) { $0.validateUnorderedGroupFields = false }

@@ -149,8 +149,9 @@ final class CompiledTables: @unchecked Sendable {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40)
     }
 
-    init(fields: [FieldDefinition], header: SectionDefinition, trailer: SectionDefinition, messages: [MessageDefinition])
-    {
+    init(
+        fields: [FieldDefinition], header: SectionDefinition, trailer: SectionDefinition, messages: [MessageDefinition]
+    ) {
         let maxTag = fields.last?.tag ?? 0
         self.maxTag = maxTag
 

@@ -38,8 +38,9 @@ private final class TreeCollector: NSObject, XMLParserDelegate {
         stack.append(node)
     }
 
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?)
-    {
+    func parser(
+        _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?
+    ) {
         guard let open = stack.last else {
             if problem == nil { problem = (parser.lineNumber, "</\(elementName)> closes nothing") }
             return
@@ -91,7 +92,8 @@ struct DictionaryXMLLoader {
             throw DataDictionaryError(file: file, line: problem.line, problem: .xmlSyntax(problem.text))
         }
         if let open = collector.stack.last {
-            throw DataDictionaryError(file: file, line: open.line, problem: .xmlSyntax("<\(open.name)> is never closed"))
+            throw DataDictionaryError(
+                file: file, line: open.line, problem: .xmlSyntax("<\(open.name)> is never closed"))
         }
         guard let root = collector.root else {
             throw DataDictionaryError(file: file, problem: .notADictionary("the document is empty"))
@@ -141,7 +143,9 @@ struct DictionaryXMLLoader {
             guard let msgType = m.attributes["msgtype"] else {
                 throw fail(.missingAttribute(element: "message", attribute: "msgtype"), line: m.line)
             }
-            guard seenTypes.insert(msgType).inserted else { throw fail(.duplicateMessage(msgType: msgType), line: m.line) }
+            guard seenTypes.insert(msgType).inserted else {
+                throw fail(.duplicateMessage(msgType: msgType), line: m.line)
+            }
             let members = try scopeMembers(m.children, scope: "message \(name)")
             messages.append(
                 MessageDefinition(
