@@ -33,7 +33,7 @@ struct CodecBenchCommand: ParsableCommand {
         do {
             dictionary = try DataDictionary(contentsOfFile: self.dictionary)
         } catch {
-            throw ValidationError("\(error)")
+            throw CodecBenchmarkError("\(error)")
         }
         let corpus = try CodecBenchmark.loadCorpus(path: messages)
         let result = try CodecBenchmark(corpus: corpus, dictionary: dictionary, iterations: iterations).run()
