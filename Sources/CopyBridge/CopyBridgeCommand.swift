@@ -9,10 +9,11 @@ struct CopyBridgeCommand: AsyncParsableCommand {
         version: "0.1.0",
         // One per line, so that branches adding commands merge cleanly.
         subcommands: [
-            RunCommand.self,
+            BenchCommand.self,
             CheckConfigCommand.self,
             LedgerCommand.self,
             ReportCommand.self,
+            RunCommand.self,
             SimulateCommand.self,
         ],
         // `swift run copybridge` runs the agent on sessions.conf.
