@@ -13,7 +13,10 @@ struct CopyBridgeCommand: AsyncParsableCommand {
             CheckConfigCommand.self,
             LedgerCommand.self,
             ReportCommand.self,
+            RunCommand.self,
             SimulateCommand.self,
-        ]
+        ],
+        // `swift run copybridge` runs the agent on sessions.conf.
+        defaultSubcommand: RunCommand.self
     )
 }
