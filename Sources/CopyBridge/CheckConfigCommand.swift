@@ -9,7 +9,8 @@ enum CopyBridgeSettings {
     static let schema = CopyBridgeSchema.schema
 }
 
-/// `copybridge check-config FILE`: validates a settings file and lists its sessions.
+/// `copybridge check-config FILE`: validates a settings file and lists its sessions; with `--reference`, prints
+/// the configuration reference (docs/CONFIGURATION.md) generated from the schema instead.
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -20,7 +21,15 @@ struct CheckConfigCommand: ParsableCommand {
     @Argument(help: "The settings file (QuickFIX syntax).")
     var file: String = "sessions.conf"
 
+    @Flag(
+        help: "Print the Markdown reference of every block and key (docs/CONFIGURATION.md) instead of checking a file.")
+    var reference = false
+
     func run() throws {
+        if reference {
+            print(CopyBridgeSchema.referenceDocument())
+            return
+        }
         let result = ConfigurationCheck.run(path: file, schema: CopyBridgeSettings.schema)
         let problems = result.diagnostics.map { "\($0)\n" }.joined()
         FileHandle.standardError.write(Data(problems.utf8))

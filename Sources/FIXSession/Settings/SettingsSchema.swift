@@ -226,8 +226,10 @@ public struct SettingsSchema: Sendable {
                 case .unsupported(let why): doc += " Not supported: \(why)"
                 }
                 let defaultText = key.defaultValue.map { "`\($0)`" } ?? ""
+                // A `|` in a cell (choices such as `initiator|acceptor`) would end it.
+                let escapedType = key.type.referenceName.replacingOccurrences(of: "|", with: "\\|")
                 let escapedDoc = doc.replacingOccurrences(of: "|", with: "\\|")
-                out += "| \(name) | \(key.type.referenceName) | \(defaultText) | \(escapedDoc) |\n"
+                out += "| \(name) | \(escapedType) | \(defaultText) | \(escapedDoc) |\n"
             }
             out += "\n"
         }
