@@ -6,11 +6,16 @@ import Testing
 
 @testable import CopyBridgeAgent
 
-/// Runs the two-broker agent for two provider trades, EUR/USD 100 000 (copied to bob, carl and
-/// lena) and XAU/USD 1 (below bob's and lena's lot: skipped; carl's fixed size: copied), and
+/// The two-broker settings with carl's orders capped at 20 000: his 30 000 goes in two orders.
+private func auditSettings() -> String {
+    twoBrokerSettings().replacingOccurrences(of: "FixedQty=30000", with: "FixedQty=30000\nMaxOrderQty=20000")
+}
+
+/// Runs the agent for two provider trades, EUR/USD 100 000 (copied to bob, lena, and carl in two
+/// orders) and XAU/USD 1 (below bob's and lena's lot: skipped; carl's fixed size: two orders), and
 /// stops it. Returns the settings file's path; the journal and ledger are in `folder/data`.
 private func recordSession(in folder: TestFolder) async throws -> String {
-    let file = try folder.write("agent.conf", twoBrokerSettings())
+    let file = try folder.write("agent.conf", auditSettings())
     let configuration = try AgentConfiguration.load(path: file)
     #expect(configuration.agent.dataFolder == folder.path + "/data")
     let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
@@ -20,11 +25,11 @@ private func recordSession(in folder: TestFolder) async throws -> String {
         let sim = try #require(runtime.simulator)
         try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)
         try await runtime.waitUntil("the EUR/USD copies", timeout: .seconds(60)) {
-            $0.filledOrders == 3 && $0.liveOrders == 0
+            $0.filledOrders == 4 && $0.liveOrders == 0
         }
         try await sim.providerTrades("P2", "XAU/USD", .buy, 1)
-        try await runtime.waitUntil("carl's XAU/USD copy", timeout: .seconds(60)) {
-            $0.filledOrders == 4 && $0.liveOrders == 0
+        try await runtime.waitUntil("carl's XAU/USD copies", timeout: .seconds(60)) {
+            $0.filledOrders == 6 && $0.liveOrders == 0
         }
     } catch {
         await runtime.stop()
@@ -34,16 +39,14 @@ private func recordSession(in folder: TestFolder) async throws -> String {
     return file
 }
 
-/// The journaled order of `follower` in `symbol`.
-private func journaledOrder(_ source: AuditSource, follower: String, symbol: String) throws -> OrderIntent {
-    let orders = source.scan.engineRecords.compactMap { record -> OrderIntent? in
+/// The journaled orders of `follower` in `symbol`, in journal order.
+private func journaledOrders(_ source: AuditSource, follower: String, symbol: String) -> [OrderIntent] {
+    source.scan.engineRecords.compactMap { record -> OrderIntent? in
         guard case .order(let o) = record, o.symbol == symbol,
             o.allocations.contains(where: { $0.followerID == follower })
         else { return nil }
         return o
     }
-    #expect(orders.count == 1, "orders of \(follower) in \(symbol): \(orders)")
-    return try #require(orders.first)
 }
 
 @Suite("Audit", .serialized)
@@ -56,7 +59,9 @@ struct AuditTests {
         #expect(source.ledgerPath == folder.path + "/data/ledger.sqlite")
 
         // Explain lena's EUR/USD copy: a quarter of alice's 100 000, in lots at LOTBRK.
-        let lenaOrder = try journaledOrder(source, follower: "lena", symbol: "EUR/USD")
+        let lenaOrders = journaledOrders(source, follower: "lena", symbol: "EUR/USD")
+        #expect(lenaOrders.count == 1)
+        let lenaOrder = try #require(lenaOrders.first)
         let explanation = try AuditExplain.explain(lenaOrder.clOrdID, source: source)
         let signal = try #require(explanation.signal)
         #expect(signal.providerID == "alice")
@@ -93,11 +98,23 @@ struct AuditTests {
         let json = try AuditJSON.text(explanation)
         #expect(json.contains("\"clOrdID\" : \"\(lenaOrder.clOrdID)\""))
 
-        // Bob's XAU/USD share (0.5 unit) was below his lot: the skip is explained under carl's signal.
-        let carlGold = try journaledOrder(source, follower: "carl", symbol: "XAU/USD")
-        let carlExplanation = try AuditExplain.explain(carlGold.clOrdID, source: source)
-        #expect(carlExplanation.sizing.first?.rawSize == 30000)
-        #expect(carlExplanation.decisions.isEmpty)
+        // carl's 30 000 EUR/USD, clamped to MaxOrderQty: the first order says so, the second follows its fill.
+        let carlOrders = journaledOrders(source, follower: "carl", symbol: "EUR/USD")
+        #expect(carlOrders.map(\.quantity) == [20000, 10000])
+        let carlFirst = try AuditExplain.explain(try #require(carlOrders.first).clOrdID, source: source)
+        let carlSizing = try #require(carlFirst.sizing.first)
+        #expect(carlSizing.mode == "fixed-qty" && carlSizing.maxOrderQty == 20000)
+        #expect(carlSizing.rawSize == 30000 && carlSizing.targetAfter == 30000 && carlSizing.quantity == 20000)
+        let clamp = try #require(carlFirst.decisions.first { $0.reason == "clamped-max-order" })
+        #expect(clamp.followerID == "carl" && clamp.quantity == 30000)
+        #expect(carlFirst.text.contains("clamped-max-order carl qty 30000"))
+        let carlSecond = try AuditExplain.explain(carlOrders[1].clOrdID, source: source)
+        #expect(carlSecond.signal?.execID == carlFirst.signal?.execID)
+        #expect(carlSecond.order.trigger.contains("35=8 on prov-orders"))
+        #expect(carlSecond.sizing.first?.copiedBefore == 0 && carlSecond.sizing.first?.workingBefore == 20000)
+
+        // Bob's and lena's XAU/USD shares (0.5 and 0.25 unit) are below their lots: skips, journaled.
+        let carlGold = try #require(journaledOrders(source, follower: "carl", symbol: "XAU/USD").first)
         let skips = source.scan.auditRecords.compactMap { r -> CopyDecision? in
             if case .decision(let d, _) = r, d.reason == .belowLot { d } else { nil }
         }
@@ -107,13 +124,13 @@ struct AuditTests {
         let report = try AuditReplay.run(
             source.scan, configuration: try #require(source.configuration).engine, journalPath: source.journalPath)
         #expect(report.differences == [], "\(report.text)")
-        #expect(report.ordersCompared == 4)
-        #expect(report.decisionsCompared >= 2)
+        #expect(report.ordersCompared == 6)
+        #expect(report.decisionsCompared >= 4)
         #expect(report.recordsReplayed == source.scan.engineRecords.count)
 
         // lena at twice the ratio: her EUR/USD order differs in quantity.
         let doubled = try folder.write(
-            "doubled.conf", twoBrokerSettings().replacingOccurrences(of: "Ratio=0.25", with: "Ratio=0.5"))
+            "doubled.conf", auditSettings().replacingOccurrences(of: "Ratio=0.25", with: "Ratio=0.5"))
         let doubledSource = try AuditSource.load(configurationPath: doubled, journalPath: nil)
         let doubledReport = try AuditReplay.run(
             doubledSource.scan, configuration: try #require(doubledSource.configuration).engine,
@@ -130,7 +147,7 @@ struct AuditTests {
 
         // lena at 4: her XAU/USD share (4 units) reaches her lot: an order the journal lacks, no skip.
         let quadrupled = try folder.write(
-            "quadrupled.conf", twoBrokerSettings().replacingOccurrences(of: "Ratio=0.25", with: "Ratio=4"))
+            "quadrupled.conf", auditSettings().replacingOccurrences(of: "Ratio=0.25", with: "Ratio=4"))
         let quadrupledSource = try AuditSource.load(configurationPath: quadrupled, journalPath: nil)
         let quadrupledReport = try AuditReplay.run(
             quadrupledSource.scan, configuration: try #require(quadrupledSource.configuration).engine,
