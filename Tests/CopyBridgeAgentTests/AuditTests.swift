@@ -172,6 +172,60 @@ struct AuditTests {
         #expect(quadrupledReport.text.contains("differences: \(quadrupledReport.differences.count)"))
     }
 
+    @Test("a journal of two runs (orders in flight at the stop, settled at the restart, a pause) replays exactly")
+    func twoRunsReplay() async throws {
+        let folder = try TestFolder()
+        let file = try folder.write("agent.conf", twoBrokerSettings(journalSync: "batch", fillLatencyMs: "150-250"))
+        let configuration = try AgentConfiguration.load(path: file)
+        let sim = try #require(
+            try await BrokerSimulatorServer.startMirrors(
+                for: configuration.file, options: SimServerOptions(storage: .memory)))
+        defer { Task { await sim.stop() } }
+        var options = AgentRuntimeOptions.quietTests
+        options.simulator = sim
+        options.stopDrainTimeout = .zero
+
+        let first = AgentRuntime(configuration: configuration, options: options)
+        try await first.start()
+        do {
+            try await first.waitUntil("every session live", timeout: .seconds(60)) { $0.allLive(twoBrokerSessions) }
+            try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)
+            try await first.waitUntil("the opening copies sent", timeout: .seconds(60)) { $0.ordersSent == 3 }
+        } catch {
+            await first.stop()
+            throw error
+        }
+        await first.stop()
+
+        let second = AgentRuntime(configuration: configuration, options: options)
+        try await second.start()
+        do {
+            try await second.waitUntil("every session settled", timeout: .seconds(60)) {
+                $0.allLive(twoBrokerSessions) && $0.liveOrders == 0
+            }
+            _ = try await second.handle(.pause(follower: "carl"), actor: "ctl:test", reason: "audit")
+            try await sim.providerTrades("P2", "XAU/USD", .buy, 20)
+            try await second.waitUntil("bob's and lena's XAU/USD copies", timeout: .seconds(60)) {
+                $0.filledOrders >= 2 && $0.liveOrders == 0
+            }
+        } catch {
+            await second.stop()
+            throw error
+        }
+        await second.stop()
+
+        let source = try AuditSource.load(configurationPath: file, journalPath: nil)
+        let decisions = source.scan.auditRecords.compactMap { r -> ReasonCode? in
+            if case .decision(let d, _) = r { d.reason } else { nil }
+        }
+        #expect(decisions.contains(.orderSettled), "the restart settled the orders in flight: \(decisions)")
+        #expect(decisions.contains(.followerPaused))
+        let report = try AuditReplay.run(
+            source.scan, configuration: try #require(source.configuration).engine, journalPath: source.journalPath)
+        #expect(report.differences == [], "\(report.text)")
+        #expect(report.decisionsCompared >= 4)
+    }
+
     @Test("an unknown ClOrdID is an error naming it")
     func unknownClOrdID() throws {
         let folder = try TestFolder()
