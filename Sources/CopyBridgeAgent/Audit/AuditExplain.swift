@@ -311,10 +311,13 @@ public enum AuditExplain {
     ) -> AuditExplanation.Signal? {
         for (index, record) in records.enumerated() {
             guard case .message(let session, let bytes, let receivedAt) = record,
-                let m = try? FIXMessage(bytes: bytes.bytes), m.isMsgType("8"), m[FIXTag.execID] == intent.signal
+                let m = try? FIXMessage(bytes: bytes.bytes), m.isMsgType("8"), m[FIXTag.execID] == intent.signal,
+                m[FIXTag.execType].map({ ["F", "G", "H"].contains($0) }) ?? false
             else { continue }
             let account = m[FIXTag.account] ?? ""
             let provider = config?.providers.first { $0.sessionName == session && $0.account == account }
+            // ExecIDs are unique per broker only: a report of our own orders elsewhere may share it.
+            if config != nil && provider == nil { continue }
             let side: String
             switch m[FIXTag.side] {
             case "1": side = "BUY"
