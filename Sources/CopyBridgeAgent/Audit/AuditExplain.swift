@@ -269,12 +269,14 @@ public enum AuditExplain {
         }
 
         let sent = CopyEngine.newOrderSingle(intent).build()
-        let body = sent.fields.filter { ![8, 9, 10].contains($0.tag) && !sent.isHeaderTag($0.tag) }
+        let body = sent.fields.indices.filter {
+            ![8, 9, 10].contains(sent.fields[$0].tag) && !sent.isHeaderTag(sent.fields[$0].tag)
+        }
         let triggerText = trigger >= 0 ? "record \(trigger): \(records[trigger].summary)" : "no earlier record"
         let order = AuditExplanation.Order(
             clOrdID: clOrdID, session: intent.session, createdAt: AuditTime.text(intent.createdAt),
             attempt: intent.attempt, block: intent.block, record: orderRecord, trigger: triggerText,
-            fields: body.map { "\($0.tag)=\(sent.string(at: sent.fields.firstIndex(of: $0)!))" })
+            fields: body.map { "\(sent.fields[$0].tag)=\(sent.string(at: $0))" })
 
         var reports: [AuditExplanation.Report] = []
         for (index, record) in records.enumerated() {
