@@ -9,6 +9,7 @@ struct CopyBridgeCommand: AsyncParsableCommand {
         version: "0.1.0",
         // One per line, so that branches adding commands merge cleanly.
         subcommands: [
+            AuditCommand.self,
             BenchCommand.self,
             CheckConfigCommand.self,
             LedgerCommand.self,
