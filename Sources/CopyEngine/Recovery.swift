@@ -19,6 +19,11 @@ extension CopyEngine {
             confirm(intent)
             return
         }
+        // A breaker record follows the record of its event, before that event's orders.
+        if case .breaker(let b) = record {
+            restoreBreaker(b)
+            return
+        }
         resolveProvisional()
         switch record {
         case .message(let session, let bytes, let receivedAt):
@@ -43,15 +48,15 @@ extension CopyEngine {
         case .tick(let at):
             now = at
             tick()
-        case .command(let command, let at):
+        case .command(let command, let at, let actor, _):
             now = at
             journal(record)
-            operatorCommand(command)
+            operatorCommand(command, actor: actor)
         case .recoveryComplete(let at):
             now = at
             journal(record)
             recoveryComplete()
-        case .order:
+        case .order, .breaker:
             preconditionFailure("handled above")
         }
     }
@@ -130,6 +135,7 @@ extension CopyEngine {
 
     mutating func sessionUp(_ si: Int) {
         sessions[si].isUp = true
+        sessions[si].upSince = now
         if sessions[si].needsSettle {
             sessions[si].needsSettle = false
             startSettle(si, positions: sessions[si].settlePositions)
@@ -142,6 +148,7 @@ extension CopyEngine {
 
     mutating func sessionDown(_ si: Int) {
         sessions[si].isUp = false
+        brokerSessionDown(si)
         if sessions[si].phase != .live {
             // Answers to our requests may never come: ask again on the next logon.
             sessions[si].needsSettle = true
