@@ -155,6 +155,7 @@ public struct CopyEngine: Sendable {
         case .recoveryBegin(let at):
             now = at
         case .replay(let record):
+            replaying = true
             replay(record)
         case .recoveryComplete(let at):
             now = at
@@ -165,6 +166,7 @@ public struct CopyEngine: Sendable {
         }
         if !pendingLossChecks.isEmpty { runPendingLossChecks() }
         flushOrders()
+        replaying = false
         let out = actions
         actions = []
         return out

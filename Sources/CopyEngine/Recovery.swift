@@ -12,9 +12,9 @@ import FIXCore
 /// positions, and only then plans new orders. A reconnect without a restart settles open orders
 /// the same way (without the position step).
 extension CopyEngine {
+    /// One journal record (``handle(_:)`` sets `replaying` around it and the event's tail: block
+    /// orders and loss checks that run at the end of the event are replay's too).
     mutating func replay(_ record: JournalRecord) {
-        replaying = true
-        defer { replaying = false }
         if case .order(let intent) = record {
             confirm(intent)
             return

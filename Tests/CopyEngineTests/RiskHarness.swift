@@ -14,6 +14,10 @@ extension World {
         send(.command(command, at: advance(), actor: actor, reason: reason))
     }
 
+    func check(_ command: OperatorCommand) -> OperatorCommandCheck {
+        engine.check(command)
+    }
+
     /// Decisions with `reason`.
     func decisions(_ reason: ReasonCode) -> [CopyDecision] {
         decisions.filter { $0.reason == reason }
