@@ -10,6 +10,7 @@ struct CopyBridgeCommand: AsyncParsableCommand {
         // One per line, so that branches adding commands merge cleanly.
         subcommands: [
             CheckConfigCommand.self,
+            CtlCommand.self,
             LedgerCommand.self,
             ReportCommand.self,
             SimulateCommand.self,
