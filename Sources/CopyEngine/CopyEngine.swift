@@ -59,6 +59,8 @@ public struct CopyEngine: Sendable {
     var watchesMarks = false
     /// Symbols whose mark moved since the last loss check.
     var riskMarkSymbols: Set<Int> = []
+    /// When a live tick last scanned for loss breaches (live-only: it never changes decisions).
+    var lossScanAt: EngineTime = .min
     /// The earliest start of a new trading day among the loss trackers.
     var nextLossDay: EngineTime = .min
     /// Followers whose copies filled during this event.
@@ -137,11 +139,11 @@ public struct CopyEngine: Sendable {
             now = at
             journal(.sessionUp(session: session, at: at))
             sessionUp(si)
-        case .sessionDown(let session, let at):
+        case .sessionDown(let session, let at, let planned):
             guard let si = sessionIndex[session] else { break }
             now = at
-            journal(.sessionDown(session: session, at: at))
-            sessionDown(si)
+            journal(.sessionDown(session: session, at: at, planned: planned))
+            sessionDown(si, planned: planned)
         case .mark(let symbol, let bid, let ask, let at):
             now = at
             mark(MarkSnapshot(symbol: symbol, bid: bid, ask: ask, at: at), journaled: false)

@@ -11,8 +11,9 @@ public enum EngineEvent: Sendable {
     case positionReport(session: String, message: FIXMessage, receivedAt: EngineTime)
     /// The session is logged on and can carry orders.
     case sessionUp(session: String, at: EngineTime)
-    /// The session is logged out or disconnected.
-    case sessionDown(session: String, at: EngineTime)
+    /// The session is logged out or disconnected. `planned`: the agent is stopping (or logging
+    /// out on purpose), which is not an outage: `SessionDownBreaker` does not trip.
+    case sessionDown(session: String, at: EngineTime, planned: Bool = false)
     /// The current market for a canonical symbol (either side may be missing).
     case mark(symbol: String, bid: FixedDecimal?, ask: FixedDecimal?, at: EngineTime)
     /// Time passes: retries and settlement deadlines fire. Drive it every 10–100 ms.
@@ -237,7 +238,7 @@ public enum JournalRecord: Sendable, Equatable, Codable {
     /// An ExecutionReport, PositionReport or RequestForPositionsAck, as received.
     case message(session: String, bytes: JournalBytes, receivedAt: EngineTime)
     case sessionUp(session: String, at: EngineTime)
-    case sessionDown(session: String, at: EngineTime)
+    case sessionDown(session: String, at: EngineTime, planned: Bool = false)
     /// A mark the engine's decisions read.
     case mark(MarkSnapshot)
     case tick(at: EngineTime)

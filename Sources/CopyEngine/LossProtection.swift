@@ -275,10 +275,14 @@ extension CopyEngine {
     /// Whether a tick has loss work: a new trading day, or marks that moved an account into a
     /// breach or to a peak due for sampling. Only reads state; accounts whose marks did not lead
     /// anywhere are forgotten until their marks move again.
+    ///
+    /// Live only (replay runs every journaled tick), so the scan may be rate-limited: at most one
+    /// every ``lossScanNanos``, which bounds its cost with many followers in a busy market.
     mutating func lossTickDue() -> Bool {
         if lossFollowers.isEmpty && lossProviders.isEmpty { return false }
         if now >= nextLossDay { return true }
-        if riskMarkSymbols.isEmpty { return false }
+        if riskMarkSymbols.isEmpty || now < lossScanAt + Self.lossScanNanos { return false }
+        lossScanAt = now
         var deferred = false
         for f in lossFollowers where holdsAny(follower: f, riskMarkSymbols) {
             let e = evaluateFollowerLoss(f)
@@ -305,6 +309,9 @@ extension CopyEngine {
         for p in lossProviders { next = Swift.min(next, providers[p].loss.nextDayStart) }
         nextLossDay = next
     }
+
+    /// Live loss scans on ticks: at most this often.
+    static let lossScanNanos: Int64 = 100_000_000
 
     func holdsAny(follower f: Int, _ symbols: Set<Int>) -> Bool {
         for s in symbols where s < followers[f].symbols.count && !followers[f].symbols[s].pnlQty.isZero {

@@ -37,11 +37,11 @@ extension CopyEngine {
             now = at
             journal(record)
             sessionUp(si)
-        case .sessionDown(let session, let at):
+        case .sessionDown(let session, let at, let planned):
             guard let si = sessionIndex[session] else { return }
             now = at
             journal(record)
-            sessionDown(si)
+            sessionDown(si, planned: planned)
         case .mark(let snapshot):
             now = snapshot.at
             mark(snapshot, journaled: true)
@@ -146,9 +146,9 @@ extension CopyEngine {
         }
     }
 
-    mutating func sessionDown(_ si: Int) {
+    mutating func sessionDown(_ si: Int, planned: Bool) {
         sessions[si].isUp = false
-        brokerSessionDown(si)
+        if !planned { brokerSessionDown(si) }
         if sessions[si].phase != .live {
             // Answers to our requests may never come: ask again on the next logon.
             sessions[si].needsSettle = true

@@ -231,6 +231,10 @@ struct BreakerTests {
         beta.sessionDownBreaker = true
         beta.breakerCooldownMs = 2_000
         var w = try Self.live(setup(followers: [Self.bob()], sessions: [BrokerSessionConfig(name: "alpha"), beta]))
+        // An agent stop is not an outage.
+        w.send(.sessionDown(session: "beta", at: w.advance(), planned: true))
+        #expect(w.breaker("broker:beta")?.tripped == false)
+        w.send(.sessionUp(session: "beta", at: w.advance()))
         w.send(.sessionDown(session: "beta", at: w.advance()))
         #expect(w.breaker("broker:beta")?.tripped == true && w.breaker("broker:beta")?.reason == .sessionDown)
         w.tick(after: 10_000 * ms)
