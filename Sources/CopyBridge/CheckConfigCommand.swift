@@ -1,15 +1,12 @@
 import ArgumentParser
-import BrokerSimulator
+import CopyBridgeAgent
 import FIXSession
 import Foundation
 
-/// The settings schema of the whole product: every module that owns a block kind or keys adds its
-/// schema here.
+/// The settings schema of the whole product, as `run`, `check-config` and `simulate` read a file: the
+/// composition lives with the agent (``CopyBridgeSchema``), which builds its configuration from it.
 enum CopyBridgeSettings {
-    static let schema = SettingsSchema.composed([
-        SessionSettings.schema,
-        SimSettings.schema,
-    ])
+    static let schema = CopyBridgeSchema.schema
 }
 
 /// `copybridge check-config FILE`: validates a settings file and lists its sessions.

@@ -9,11 +9,15 @@ struct CopyBridgeCommand: AsyncParsableCommand {
         version: "0.1.0",
         // One per line, so that branches adding commands merge cleanly.
         subcommands: [
+            BenchCommand.self,
             CheckConfigCommand.self,
             CtlCommand.self,
             LedgerCommand.self,
             ReportCommand.self,
+            RunCommand.self,
             SimulateCommand.self,
-        ]
+        ],
+        // `swift run copybridge` runs the agent on sessions.conf.
+        defaultSubcommand: RunCommand.self
     )
 }

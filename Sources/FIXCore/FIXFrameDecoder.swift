@@ -114,11 +114,14 @@ public struct FIXFrameDecoder: Sendable {
 
     /// Decodes exactly one complete message from `bytes`; throws the first problem found.
     public func decodeOne(_ bytes: ByteBuffer) throws(FIXDecodeError) -> FIXMessage {
-        var b = bytes
-        switch next(from: &b) {
-        case .none: throw .incomplete
-        case .garbled(let e, _)?: throw e
-        case .message(let m)?: return m
+        switch bytes.withUnsafeReadableBytes({ raw in scan(raw) }) {
+        case .needMore: throw .incomplete
+        case .skip(_, let e): throw e
+        case .frame(let length, let fields):
+            // The message keeps the caller's buffer itself when the frame fills it.
+            let frame =
+                length == bytes.readableBytes ? bytes : bytes.getSlice(at: bytes.readerIndex, length: length)!
+            return FIXMessage(bytes: frame, fields: fields)
         }
     }
 
@@ -211,11 +214,13 @@ public struct FIXFrameDecoder: Sendable {
             raw[trailer + 2] == UInt8(ascii: "="), raw[trailer + 6] == SOH,
             let received = readDigits(raw, trailer + 3, 3)
         else { return skipToResync(raw, from: 1, .bodyLengthMismatch(bodyLength: bodyLength)) }
-        let computed = FIXFrameDecoder.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<trailer]))
+        // One pass for the checksum and the number of SOH bytes, which bounds the number of fields.
+        let (computed, separators) = FIXFrameDecoder.checksumAndSeparators(
+            UnsafeRawBufferPointer(rebasing: raw[0..<trailer]))
         guard computed == received else {
             return .skip(end, .checksumMismatch(computed: computed, received: received))
         }
-        switch index(raw, end: end) {
+        switch index(raw, end: end, capacity: separators + 1) {
         case .success(let fields): return .frame(length: end, fields: fields)
         case .failure(let e): return .skip(end, e)
         }
@@ -224,55 +229,133 @@ public struct FIXFrameDecoder: Sendable {
     /// Sum of the bytes modulo 256, as CheckSum (10) defines it.
     @inlinable
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> Int {
-        // Sum in wide lanes so the loop vectorises; the modulo is taken once at the end.
-        var sum: UInt64 = 0
-        for b in bytes { sum &+= UInt64(b) }
-        return Int(sum & 0xFF)
+        checksumAndSeparators(bytes).checksum
     }
 
+    /// The CheckSum of `bytes` and how many SOH bytes they hold, sixteen bytes at a time.
+    @inlinable
+    static func checksumAndSeparators(_ bytes: UnsafeRawBufferPointer) -> (checksum: Int, separators: Int) {
+        let n = bytes.count
+        var sum: UInt64 = 0
+        var separators = 0
+        var i = 0
+        if let base = bytes.baseAddress {
+            let soh = SIMD16<UInt8>(repeating: SOH)
+            let one = SIMD16<UInt8>(repeating: 1)
+            while i + 16 <= n {
+                // 16-bit lanes hold 257 × 255 and 8-bit counters 255: fold every 255 vectors.
+                var lanes = SIMD16<UInt16>(repeating: 0)
+                var counts = SIMD16<UInt8>(repeating: 0)
+                let blockEnd = Swift.min(n, i + 16 * 255)
+                while i + 16 <= blockEnd {
+                    let v = base.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+                    lanes &+= SIMD16<UInt16>(truncatingIfNeeded: v)
+                    counts &+= one & unsafeBitCast(v .== soh, to: SIMD16<UInt8>.self)
+                    i += 16
+                }
+                sum &+= UInt64(lanes.wrappedSum())
+                separators &+= Int(SIMD16<UInt16>(truncatingIfNeeded: counts).wrappedSum())
+            }
+        }
+        while i < n {
+            let b = bytes[i]
+            sum &+= UInt64(b)
+            separators &+= b == SOH ? 1 : 0
+            i += 1
+        }
+        return (Int(sum & 0xFF), separators)
+    }
+
+    /// Offset of the first SOH in `from..<end`, or `end`; eight bytes at a time where it can.
+    @inline(__always)
+    static func findSOH(_ raw: UnsafeRawBufferPointer, from: Int, end: Int) -> Int {
+        var p = from
+        if let base = raw.baseAddress {
+            while p + 8 <= end {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: p, as: UInt64.self))
+                // Bytes equal to SOH become zero; the lowest zero byte is found exactly.
+                let x = word ^ 0x0101_0101_0101_0101
+                let zero = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+                if zero != 0 { return p + zero.trailingZeroBitCount >> 3 }
+                p += 8
+            }
+        }
+        while p < end && raw[p] != SOH { p += 1 }
+        return p
+    }
+
+    /// Indexes every field of a frame whose framing, BodyLength and CheckSum were verified.
+    /// `capacity` bounds the number of fields, so the index is allocated once.
     @usableFromInline
-    func index(_ raw: UnsafeRawBufferPointer, end: Int) -> Result<[FIXFieldRef], FIXDecodeError> {
-        var fields: [FIXFieldRef] = []
-        fields.reserveCapacity(Swift.min(128, end / 8 + 4))
-        var pos = 0
-        var pendingDataTag = 0
-        var pendingDataLength = 0
-        while pos < end {
-            var tag = 0
-            let tagStart = pos
+    func index(_ raw: UnsafeRawBufferPointer, end: Int, capacity: Int) -> Result<[FIXFieldRef], FIXDecodeError> {
+        var failure: FIXDecodeError?
+        let fields = [FIXFieldRef](unsafeUninitializedCapacity: capacity) { out, count in
+            var n = 0
+            var pos = 0
+            var pendingDataTag = 0
+            var pendingDataLength = 0
             while pos < end {
-                let c = raw[pos]
-                if c == UInt8(ascii: "=") { break }
-                let d = c &- UInt8(ascii: "0")
-                guard d < 10, pos - tagStart < 9 else { return .failure(.malformedField(offset: tagStart)) }
-                tag = tag * 10 + Int(d)
+                var tag = 0
+                let tagStart = pos
+                while pos < end {
+                    let c = raw[pos]
+                    if c == UInt8(ascii: "=") { break }
+                    let d = c &- UInt8(ascii: "0")
+                    guard d < 10, pos - tagStart < 9 else {
+                        failure = .malformedField(offset: tagStart)
+                        count = n
+                        return
+                    }
+                    tag = tag &* 10 &+ Int(d)
+                    pos += 1
+                }
+                guard pos < end, pos > tagStart else {
+                    failure = .malformedField(offset: tagStart)
+                    count = n
+                    return
+                }
+                pos += 1
+                let valueStart = pos
+                if pendingDataTag != 0 && tag == pendingDataTag {
+                    let valueEnd = valueStart + pendingDataLength
+                    guard valueEnd < end, raw[valueEnd] == SOH else {
+                        failure = .badDataLength(tag: tag)
+                        count = n
+                        return
+                    }
+                    pos = valueEnd
+                } else {
+                    pos = FIXFrameDecoder.findSOH(raw, from: pos, end: end)
+                    guard pos < end else {
+                        failure = .malformedField(offset: tagStart)
+                        count = n
+                        return
+                    }
+                }
+                pendingDataTag = 0
+                let length = pos - valueStart
+                // More fields than separators only happens with data fields, which contain SOH.
+                guard n < out.count else {
+                    failure = .malformedField(offset: tagStart)
+                    count = n
+                    return
+                }
+                out.initializeElement(at: n, to: FIXFieldRef(tag: tag, start: valueStart, length: length))
+                n += 1
+                let dataTag = configuration.dataTag(forLengthTag: tag)
+                if dataTag != 0,
+                    let announced = FIXFieldType.parseInt(
+                        UnsafeRawBufferPointer(rebasing: raw[valueStart..<(valueStart + length)])),
+                    announced >= 0
+                {
+                    pendingDataTag = dataTag
+                    pendingDataLength = announced
+                }
                 pos += 1
             }
-            guard pos < end, pos > tagStart else { return .failure(.malformedField(offset: tagStart)) }
-            pos += 1
-            let valueStart = pos
-            if pendingDataTag != 0 && tag == pendingDataTag {
-                let valueEnd = valueStart + pendingDataLength
-                guard valueEnd < end, raw[valueEnd] == SOH else { return .failure(.badDataLength(tag: tag)) }
-                pos = valueEnd
-            } else {
-                while pos < end && raw[pos] != SOH { pos += 1 }
-                guard pos < end else { return .failure(.malformedField(offset: tagStart)) }
-            }
-            pendingDataTag = 0
-            let length = pos - valueStart
-            fields.append(FIXFieldRef(tag: tag, start: valueStart, length: length))
-            let dataTag = configuration.dataTag(forLengthTag: tag)
-            if dataTag != 0,
-                let announced = FIXFieldType.parseInt(
-                    UnsafeRawBufferPointer(rebasing: raw[valueStart..<(valueStart + length)])),
-                announced >= 0
-            {
-                pendingDataTag = dataTag
-                pendingDataLength = announced
-            }
-            pos += 1
+            count = n
         }
+        if let failure { return .failure(failure) }
         return .success(fields)
     }
 }

@@ -13,11 +13,19 @@ public struct FIXMessageBuilder: Sendable {
     /// MsgType (35).
     public var msgType: String
 
-    @usableFromInline var store: [UInt8] = []
-    @usableFromInline var entries: [Entry] = []
+    @usableFromInline var storage: BuilderStorage
+    @usableFromInline var byteCount = 0
+    @usableFromInline var entryCount = 0
     @usableFromInline var groupDepth = 0
     @usableFromInline var groupSortTag: UInt32 = 0
     @usableFromInline var groupSection: UInt8 = 1
+    /// Bit `tag % 64` is set for every top-level tag added: a clear bit means the tag is absent,
+    /// so `set` skips the search for a value to replace.
+    @usableFromInline var tagFilter: UInt64 = 0
+    /// The last UTCTimestamp date written (days since the epoch) and its `YYYYMMDD` digits: the
+    /// timestamps of a session's messages share their date, which then costs nothing to format.
+    @usableFromInline var cachedDay = Int.min
+    @usableFromInline var cachedDate: UInt64 = 0
 
     @usableFromInline
     struct Entry: Sendable {
@@ -43,56 +51,183 @@ public struct FIXMessageBuilder: Sendable {
     public init(msgType: String, beginString: String = "FIX.4.4") {
         self.msgType = msgType
         self.beginString = beginString
-        store.reserveCapacity(256)
-        entries.reserveCapacity(24)
+        self.storage = BuilderStorage(byteCapacity: 256, entryCapacity: 24)
     }
 
     /// Clears every field, keeping the storage, to build the next message.
     public mutating func reset(msgType: String) {
         self.msgType = msgType
-        store.removeAll(keepingCapacity: true)
-        entries.removeAll(keepingCapacity: true)
+        byteCount = 0
+        entryCount = 0
         groupDepth = 0
+        tagFilter = 0
+    }
+
+    /// The storage, copied first if another builder shares it, with room for `bytes` more bytes
+    /// and one more entry.
+    @inlinable @inline(__always)
+    mutating func writableStorage(bytes: Int) -> BuilderStorage {
+        if byteCount + bytes > storage.byteCapacity || entryCount == storage.entryCapacity
+            || !isKnownUniquelyReferenced(&storage)
+        {
+            grow(bytes: bytes)
+        }
+        return storage
+    }
+
+    @usableFromInline
+    mutating func grow(bytes: Int) {
+        var byteCapacity = storage.byteCapacity
+        while byteCount + bytes > byteCapacity { byteCapacity *= 2 }
+        let entryCapacity = entryCount == storage.entryCapacity ? storage.entryCapacity * 2 : storage.entryCapacity
+        storage = storage.copy(
+            byteCount: byteCount, entryCount: entryCount, byteCapacity: byteCapacity, entryCapacity: entryCapacity)
+    }
+
+    /// Appends an entry (room was made by ``writableStorage(bytes:)``).
+    @inlinable @inline(__always)
+    mutating func append(_ entry: Entry, to s: BuilderStorage) {
+        (s.entries + entryCount).initialize(to: entry)
+        entryCount += 1
+    }
+
+    /// The fields in the order they were added.
+    @inlinable
+    var entries: UnsafeBufferPointer<Entry> {
+        UnsafeBufferPointer(start: storage.entries, count: entryCount)
+    }
+
+    /// Drops the fields `predicate` selects, keeping the order of the others (their bytes stay
+    /// until the next reset).
+    mutating func removeEntries(where predicate: (Entry) -> Bool) {
+        let s = writableStorage(bytes: 0)
+        var kept = 0
+        for i in 0..<entryCount where !predicate(s.entries[i]) {
+            s.entries[kept] = s.entries[i]
+            kept += 1
+        }
+        entryCount = kept
     }
 
     /// Header tags of FIX 4.4 (8, 9 and 35 excepted): they sort before the body.
     public static let headerTags: Set<Int> = Set(FIXTag.standardHeader)
 
-    @usableFromInline
-    static let sectionTable: [UInt8] = {
-        var t = [UInt8](repeating: 1, count: 1024)
-        for h in FIXTag.standardHeader { t[h] = 0 }
-        for tr in FIXTag.standardTrailer { t[tr] = 2 }
-        return t
-    }()
-
-    @inlinable
+    /// 0 for header tags, 2 for trailer tags, 1 for the body: `FIXTag.standardHeader` and
+    /// `FIXTag.standardTrailer` as bit masks and a switch, which need no lazily initialised table.
+    @inlinable @inline(__always)
     static func section(of tag: Int) -> UInt8 {
-        tag < sectionTable.count ? sectionTable[tag] : 1
+        // Tags 34...97 hold the common header fields and the whole trailer.
+        let r = UInt(bitPattern: tag &- 34)
+        if r < 64 {
+            if (0x8300000000C58201 as UInt64) >> r & 1 != 0 { return 0 }
+            if (0x0880000000000000 as UInt64) >> r & 1 != 0 { return 2 }
+            return 1
+        }
+        if tag < 115 { return 1 }
+        switch tag {
+        case 115, 116, 122, 128, 129, 142, 143, 144, 145, 212, 213, 347, 369, 627, 628, 629, 630: return 0
+        default: return 1
+        }
     }
 
     // MARK: Adding fields
 
-    @inlinable
-    mutating func appendEntry(_ tag: Int, replacing: Bool, _ write: (inout [UInt8]) -> Void) {
+    /// Adds a field whose value `write` puts at the pointer it is given (at most `maxBytes`
+    /// bytes, returning how many); outside groups a `replacing` add overwrites an earlier value.
+    @inlinable @inline(__always)
+    mutating func appendEntry(
+        _ tag: Int, replacing: Bool, maxBytes: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int
+    ) {
         precondition(tag > 0 && tag != 8 && tag != 9 && tag != 10, "tag \(tag) is written by the encoder")
-        let start = store.count
-        write(&store)
+        let s = writableStorage(bytes: maxBytes)
+        let start = byteCount
+        let length = write(UnsafeMutableRawBufferPointer(start: s.bytes + start, count: maxBytes))
+        byteCount = start + length
         let entry: Entry
         if groupDepth > 0 {
             entry = Entry(
-                tag: UInt32(tag), start: UInt32(start), length: UInt32(store.count - start), section: groupSection,
+                tag: UInt32(tag), start: UInt32(start), length: UInt32(length), section: groupSection,
                 sortTag: groupSortTag, inGroup: true)
         } else {
             entry = Entry(
-                tag: UInt32(tag), start: UInt32(start), length: UInt32(store.count - start),
+                tag: UInt32(tag), start: UInt32(start), length: UInt32(length),
                 section: FIXMessageBuilder.section(of: tag), sortTag: UInt32(tag), inGroup: false)
-            if replacing, let i = entries.firstIndex(where: { $0.tag == entry.tag && !$0.inGroup }) {
-                entries[i] = entry
-                return
+            let bit: UInt64 = 1 << UInt64(tag & 63)
+            if replacing && tagFilter & bit != 0 {
+                for i in 0..<entryCount where s.entries[i].tag == entry.tag && !s.entries[i].inGroup {
+                    s.entries[i] = entry
+                    return
+                }
             }
+            tagFilter |= bit
         }
-        entries.append(entry)
+        append(entry, to: s)
+    }
+
+    /// Adds a field holding `utf8` byte for byte.
+    @inlinable @inline(__always)
+    mutating func appendEntry(_ tag: Int, replacing: Bool, utf8: String.UTF8View) {
+        let count = utf8.count
+        appendEntry(tag, replacing: replacing, maxBytes: count) { p in
+            let copied: Void? = utf8.withContiguousStorageIfAvailable { source in
+                FIXMessageBuilder.copy(UnsafeRawBufferPointer(source), to: p)
+            }
+            if copied == nil {
+                for (i, b) in utf8.enumerated() { p[i] = b }
+            }
+            return count
+        }
+    }
+
+    /// Adds a field holding `bytes` verbatim.
+    @inlinable
+    mutating func appendEntry<Bytes: Collection<UInt8>>(_ tag: Int, replacing: Bool, bytes: Bytes) {
+        let count = bytes.count
+        appendEntry(tag, replacing: replacing, maxBytes: count) { p in
+            let copied: Void? = bytes.withContiguousStorageIfAvailable { source in
+                FIXMessageBuilder.copy(UnsafeRawBufferPointer(source), to: p)
+            }
+            if copied == nil {
+                for (i, b) in bytes.enumerated() { p[i] = b }
+            }
+            return count
+        }
+    }
+
+    /// Copies a value: up to 16 bytes with two overlapping word moves, which beats a call to
+    /// memmove (a byte loop would be turned into one).
+    @inlinable @inline(__always)
+    static func copy(_ source: UnsafeRawBufferPointer, to p: UnsafeMutableRawBufferPointer) {
+        copy(source, to: p.baseAddress!)
+    }
+
+    @inlinable @inline(__always)
+    static func copy(_ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer) {
+        let n = source.count
+        guard n > 0, let from = source.baseAddress else { return }
+        if n >= 8 && n <= 16 {
+            let head = from.loadUnaligned(as: UInt64.self)
+            let tail = from.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+            destination.storeBytes(of: head, as: UInt64.self)
+            destination.storeBytes(of: tail, toByteOffset: n &- 8, as: UInt64.self)
+        } else if n >= 4 && n < 8 {
+            let head = from.loadUnaligned(as: UInt32.self)
+            let tail = from.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)
+            destination.storeBytes(of: head, as: UInt32.self)
+            destination.storeBytes(of: tail, toByteOffset: n &- 4, as: UInt32.self)
+        } else if n < 4 {
+            destination.storeBytes(of: from.load(as: UInt8.self), as: UInt8.self)
+            if n > 1 {
+                destination.storeBytes(
+                    of: from.load(fromByteOffset: 1, as: UInt8.self), toByteOffset: 1, as: UInt8.self)
+            }
+            if n > 2 {
+                destination.storeBytes(
+                    of: from.load(fromByteOffset: 2, as: UInt8.self), toByteOffset: 2, as: UInt8.self)
+            }
+        } else {
+            destination.copyMemory(from: from, byteCount: n)
+        }
     }
 
     /// Sets `tag` to a string value, replacing a previous value outside groups.
@@ -102,64 +237,91 @@ public struct FIXMessageBuilder: Sendable {
             msgType = value
             return
         }
-        appendEntry(tag, replacing: true) { out in out.append(contentsOf: value.utf8) }
+        appendEntry(tag, replacing: true, utf8: value.utf8)
     }
 
     /// Sets `tag` to raw bytes (a data field's payload, or a value copied verbatim).
     @inlinable
     public mutating func set<Bytes: Collection<UInt8>>(_ tag: Int, bytes: Bytes) {
-        appendEntry(tag, replacing: true) { out in out.append(contentsOf: bytes) }
+        appendEntry(tag, replacing: true, bytes: bytes)
     }
 
     /// Sets `tag` to an integer.
     @inlinable
     public mutating func set(_ tag: Int, _ value: Int) {
-        appendEntry(tag, replacing: true) { out in FIXMessageBuilder.writeInt(value, into: &out) }
+        appendEntry(tag, replacing: true, maxBytes: 20) { p in FIXMessageBuilder.putInt(value, p) }
     }
 
     /// Sets `tag` to an exact decimal, written with its own scale.
     @inlinable
     public mutating func set(_ tag: Int, _ value: FixedDecimal) {
-        appendEntry(tag, replacing: true) { out in value.write(into: &out) }
+        appendEntry(tag, replacing: true, maxBytes: FixedDecimal.maximumTextLength) { p in value.put(p, at: 0) }
     }
 
     /// Sets `tag` to a UTCTimestamp, written with the value's precision.
     @inlinable
     public mutating func set(_ tag: Int, _ value: UTCTimestamp) {
-        appendEntry(tag, replacing: true) { out in value.write(into: &out) }
+        let days = Int(value.nanosecondsSinceEpoch.floorDiv(86_400_000_000_000))
+        if days != cachedDay {
+            let (y, m, d) = civilFromDays(days)
+            guard y >= 0 && y < 10000 else {
+                appendEntry(tag, replacing: true, maxBytes: UTCTimestamp.maximumLength) { p in value.put(p, at: 0) }
+                return
+            }
+            var date: UInt64 = 0
+            withUnsafeMutableBytes(of: &date) { raw in
+                var o = putDigits(y, width: 4, raw, 0)
+                o = putDigits(m, width: 2, raw, o)
+                _ = putDigits(d, width: 2, raw, o)
+            }
+            cachedDay = days
+            cachedDate = date
+        }
+        let date = cachedDate
+        let nanosOfDay = value.nanosecondsSinceEpoch &- Int64(days) &* 86_400_000_000_000
+        let precision = value.precision
+        appendEntry(tag, replacing: true, maxBytes: UTCTimestamp.maximumLength) { p in
+            p.baseAddress!.storeBytes(of: date, as: UInt64.self)
+            p[8] = UInt8(ascii: "-")
+            return putTimeOfDay(nanosOfDay, precision: precision, p, 9)
+        }
     }
 
     /// Sets `tag` to a UTCTimeOnly.
     public mutating func set(_ tag: Int, _ value: UTCTimeOnly) {
-        appendEntry(tag, replacing: true) { out in value.write(into: &out) }
+        appendEntry(tag, replacing: true, maxBytes: 24) { p in value.put(p, at: 0) }
     }
 
     /// Sets `tag` to a date (UTCDateOnly or LocalMktDate).
     public mutating func set(_ tag: Int, _ value: FIXDate) {
-        appendEntry(tag, replacing: true) { out in value.write(into: &out) }
+        appendEntry(tag, replacing: true, maxBytes: 8) { p in value.put(p, at: 0) }
     }
 
     /// Sets `tag` to a FIX boolean (`Y` or `N`).
     @inlinable
     public mutating func set(_ tag: Int, _ value: Bool) {
-        appendEntry(tag, replacing: true) { out in out.append(value ? UInt8(ascii: "Y") : UInt8(ascii: "N")) }
+        appendEntry(tag, replacing: true, maxBytes: 1) { p in
+            p[0] = value ? UInt8(ascii: "Y") : UInt8(ascii: "N")
+            return 1
+        }
     }
 
     /// Sets `tag` to a single character.
     @inlinable
     public mutating func set(_ tag: Int, _ value: Character) {
-        appendEntry(tag, replacing: true) { out in out.append(contentsOf: value.utf8) }
+        // Character's own accessors (asciiValue, ...) walk grapheme machinery; its UTF-8 view does not.
+        appendEntry(tag, replacing: true, utf8: value.utf8)
     }
 
     /// Adds a field without replacing an earlier one with the same tag (repeated tags, group members).
     @inlinable
     public mutating func append(_ tag: Int, _ value: String) {
-        appendEntry(tag, replacing: false) { out in out.append(contentsOf: value.utf8) }
+        appendEntry(tag, replacing: false, utf8: value.utf8)
     }
 
     /// Adds raw bytes without replacing an earlier field with the same tag.
     public mutating func append<Bytes: Collection<UInt8>>(_ tag: Int, bytes: Bytes) {
-        appendEntry(tag, replacing: false) { out in out.append(contentsOf: bytes) }
+        appendEntry(tag, replacing: false, bytes: bytes)
     }
 
     /// Sets a length field and its data field together (RawDataLength/RawData, XmlDataLen/XmlData, ...).
@@ -170,7 +332,13 @@ public struct FIXMessageBuilder: Sendable {
 
     /// Removes every field with `tag` outside groups.
     public mutating func remove(_ tag: Int) {
-        entries.removeAll { $0.tag == UInt32(tag) && !$0.inGroup }
+        removeEntries { $0.tag == UInt32(tag) && !$0.inGroup }
+    }
+
+    /// Removes a top-level repeating group: its NumInGroup field and every entry.
+    public mutating func removeGroup(_ countTag: Int) {
+        let t = UInt32(countTag)
+        removeEntries { $0.sortTag == t && ($0.inGroup || $0.tag == t) }
     }
 
     /// Writes a repeating group: its NumInGroup field, then whatever `body` appends, kept together.
@@ -184,13 +352,11 @@ public struct FIXMessageBuilder: Sendable {
     /// Starts a repeating group (see ``group(_:count:_:)``); pair with ``endGroup()``.
     public mutating func beginGroup(_ countTag: Int, count: Int) {
         if groupDepth == 0 {
-            appendEntry(countTag, replacing: true) { out in FIXMessageBuilder.writeInt(count, into: &out) }
+            set(countTag, count)
             groupSortTag = UInt32(countTag)
             groupSection = FIXMessageBuilder.section(of: countTag)
-            // The count field belongs with its members.
-            entries[entries.count - 1].inGroup = false
         } else {
-            appendEntry(countTag, replacing: false) { out in FIXMessageBuilder.writeInt(count, into: &out) }
+            appendEntry(countTag, replacing: false, maxBytes: 20) { p in FIXMessageBuilder.putInt(count, p) }
         }
         groupDepth += 1
     }
@@ -208,7 +374,8 @@ public struct FIXMessageBuilder: Sendable {
         if tag == FIXTag.msgType { return msgType }
         if tag == FIXTag.beginString { return beginString }
         guard let e = entries.last(where: { $0.tag == UInt32(tag) && !$0.inGroup }) else { return nil }
-        return String(decoding: store[Int(e.start)..<Int(e.start + e.length)], as: UTF8.self)
+        return String(
+            decoding: UnsafeRawBufferPointer(start: storage.bytes + Int(e.start), count: Int(e.length)), as: UTF8.self)
     }
 
     /// Whether `tag` has been set outside groups.
@@ -220,120 +387,126 @@ public struct FIXMessageBuilder: Sendable {
 
     @inlinable
     static func decimalDigits(_ v: Int) -> Int {
-        var n = 1
-        var x = v
-        while x >= 10 {
+        if v < 10 { return 1 }
+        if v < 100 { return 2 }
+        if v < 1000 { return 3 }
+        if v < 10000 { return 4 }
+        var n = 5
+        var x = v / 100_000
+        while x > 0 {
             x /= 10
             n += 1
         }
         return n
     }
 
+    /// Writes `value` in decimal at the start of `p` (20 bytes); returns the number of bytes.
     @inlinable
-    static func writeInt(_ value: Int, into out: inout [UInt8]) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            writeInt(value == Int.min ? Int.max : -value, into: &out)  // Int.min never occurs in FIX fields
-            return
-        }
-        let digits = decimalDigits(value)
-        var divisor = 1
-        for _ in 1..<digits { divisor *= 10 }
-        var v = value
-        while divisor > 0 {
-            out.append(UInt8(truncatingIfNeeded: v / divisor) &+ UInt8(ascii: "0"))
-            v %= divisor
-            divisor /= 10
-        }
+    static func putInt(_ value: Int, _ p: UnsafeMutableRawBufferPointer) -> Int {
+        if value >= 0 { return writeInt(value, to: p, at: 0) }
+        p[0] = UInt8(ascii: "-")
+        let magnitude = value.magnitude
+        // Int.min's magnitude does not fit an Int; FIX fields never hold it.
+        return writeInt(magnitude > UInt(Int.max) ? Int.max : Int(magnitude), to: p, at: 1)
     }
 
     @inlinable
     static func writeInt(_ value: Int, to p: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
-        let digits = decimalDigits(value)
-        var v = value
-        var i = offset + digits - 1
-        repeat {
-            p[i] = UInt8(truncatingIfNeeded: v % 10) &+ UInt8(ascii: "0")
-            v /= 10
-            i -= 1
-        } while i >= offset
-        return offset + digits
+        putDigits(value, width: decimalDigits(value), p, offset)
     }
 
     /// Appends the serialised message to `out` and returns the number of bytes written.
     @discardableResult
     public func encode(into out: inout ByteBuffer) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(entryCount, 1)) { keys in
+            encode(entries: entries, keys: keys, into: &out)
+        }
+    }
+
+    @usableFromInline
+    func encode(
+        entries: UnsafeBufferPointer<Entry>, keys: UnsafeMutableBufferPointer<UInt64>, into out: inout ByteBuffer
+    ) -> Int {
         let n = entries.count
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(n, 1)) { keys in
-            var bodyLength = 3 + msgType.utf8.count + 1
-            for i in 0..<n {
-                let e = entries[i]
-                keys[i] = UInt64(e.section) << 60 | UInt64(e.sortTag) << 28 | UInt64(i)
-                bodyLength += FIXMessageBuilder.decimalDigits(Int(e.tag)) + 2 + Int(e.length)
-            }
-            // Insertion sort: messages have a few dozen fields and arrive mostly in order.
-            if n > 1 {
-                for i in 1..<n {
-                    let k = keys[i]
-                    var j = i - 1
-                    while j >= 0 && keys[j] > k {
-                        keys[j + 1] = keys[j]
-                        j -= 1
+        var msgType = self.msgType
+        var beginString = self.beginString
+        return msgType.withUTF8 { msgType in
+            beginString.withUTF8 { beginString in
+                var bodyLength = 3 + msgType.count + 1
+                var sorted = true
+                var previous: UInt64 = 0
+                for i in 0..<n {
+                    let e = entries[i]
+                    let key = UInt64(e.section) << 60 | UInt64(e.sortTag) << 28 | UInt64(i)
+                    keys[i] = key
+                    sorted = sorted && key >= previous
+                    previous = key
+                    bodyLength += FIXMessageBuilder.decimalDigits(Int(e.tag)) + 2 + Int(e.length)
+                }
+                // Insertion sort: messages have a few dozen fields and are usually built in order.
+                if !sorted {
+                    for i in 1..<n {
+                        let k = keys[i]
+                        var j = i - 1
+                        while j >= 0 && keys[j] > k {
+                            keys[j + 1] = keys[j]
+                            j -= 1
+                        }
+                        keys[j + 1] = k
                     }
-                    keys[j + 1] = k
                 }
-            }
-            let beginCount = beginString.utf8.count
-            let total = 2 + beginCount + 1 + 2 + FIXMessageBuilder.decimalDigits(bodyLength) + 1 + bodyLength + 7
-            return out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { p in
-                var o = 0
-                @inline(__always) func put(_ b: UInt8) {
-                    p[o] = b
-                    o += 1
-                }
-                put(UInt8(ascii: "8"))
-                put(UInt8(ascii: "="))
-                for b in beginString.utf8 { put(b) }
-                put(SOH)
-                put(UInt8(ascii: "9"))
-                put(UInt8(ascii: "="))
-                o = FIXMessageBuilder.writeInt(bodyLength, to: p, at: o)
-                put(SOH)
-                put(UInt8(ascii: "3"))
-                put(UInt8(ascii: "5"))
-                put(UInt8(ascii: "="))
-                for b in msgType.utf8 { put(b) }
-                put(SOH)
-                store.withUnsafeBytes { s in
+                let total =
+                    2 + beginString.count + 1 + 2 + FIXMessageBuilder.decimalDigits(bodyLength) + 1 + bodyLength + 7
+                return out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { p in
+                    let base = p.baseAddress!
+                    var o = 0
+                    @inline(__always) func put(_ b: UInt8) {
+                        base.storeBytes(of: b, toByteOffset: o, as: UInt8.self)
+                        o += 1
+                    }
+                    @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
+                        FIXMessageBuilder.copy(bytes, to: base + o)
+                        o += bytes.count
+                    }
+                    put(UInt8(ascii: "8"))
+                    put(UInt8(ascii: "="))
+                    put(UnsafeRawBufferPointer(beginString))
+                    put(SOH)
+                    put(UInt8(ascii: "9"))
+                    put(UInt8(ascii: "="))
+                    o = FIXMessageBuilder.writeInt(bodyLength, to: p, at: o)
+                    put(SOH)
+                    put(UInt8(ascii: "3"))
+                    put(UInt8(ascii: "5"))
+                    put(UInt8(ascii: "="))
+                    put(UnsafeRawBufferPointer(msgType))
+                    put(SOH)
+                    let values = UnsafeRawPointer(storage.bytes)
                     for i in 0..<n {
                         let e = entries[Int(keys[i] & 0x0FFF_FFFF)]
                         o = FIXMessageBuilder.writeInt(Int(e.tag), to: p, at: o)
                         put(UInt8(ascii: "="))
-                        let len = Int(e.length)
-                        if len > 0 {
-                            (p.baseAddress! + o).copyMemory(from: s.baseAddress! + Int(e.start), byteCount: len)
-                            o += len
-                        }
+                        put(UnsafeRawBufferPointer(start: values + Int(e.start), count: Int(e.length)))
                         put(SOH)
                     }
+                    let sum = FIXFrameDecoder.checksum(UnsafeRawBufferPointer(rebasing: p[0..<o]))
+                    put(UInt8(ascii: "1"))
+                    put(UInt8(ascii: "0"))
+                    put(UInt8(ascii: "="))
+                    put(UInt8(truncatingIfNeeded: sum / 100) &+ UInt8(ascii: "0"))
+                    put(UInt8(truncatingIfNeeded: (sum / 10) % 10) &+ UInt8(ascii: "0"))
+                    put(UInt8(truncatingIfNeeded: sum % 10) &+ UInt8(ascii: "0"))
+                    put(SOH)
+                    precondition(o == total, "encoder size mismatch")
+                    return o
                 }
-                let sum = FIXFrameDecoder.checksum(UnsafeRawBufferPointer(rebasing: p[0..<o]))
-                put(UInt8(ascii: "1"))
-                put(UInt8(ascii: "0"))
-                put(UInt8(ascii: "="))
-                put(UInt8(truncatingIfNeeded: sum / 100) &+ UInt8(ascii: "0"))
-                put(UInt8(truncatingIfNeeded: (sum / 10) % 10) &+ UInt8(ascii: "0"))
-                put(UInt8(truncatingIfNeeded: sum % 10) &+ UInt8(ascii: "0"))
-                put(SOH)
-                precondition(o == total, "encoder size mismatch")
-                return o
             }
         }
     }
 
     /// The serialised message as bytes.
     public func encoded() -> ByteBuffer {
-        var out = ByteBufferAllocator().buffer(capacity: 64 + store.count + entries.count * 6)
+        var out = ByteBufferAllocator().buffer(capacity: 64 + byteCount + entryCount * 6)
         encode(into: &out)
         return out
     }
@@ -356,21 +529,57 @@ extension FIXMessageBuilder {
     /// dictionary's canonicalising copy when the body must be put in canonical order too.
     public init(copying message: FIXMessage) {
         self.init(msgType: message.msgType, beginString: message.beginString)
+        tagFilter = .max
         message.bytes.withUnsafeReadableBytes { raw in
             for (i, f) in message.fields.enumerated() {
                 let tag = f.tag
                 if i < 3 || tag == FIXTag.checkSum || tag == FIXTag.bodyLength || tag == FIXTag.beginString {
                     continue
                 }
-                let value = UnsafeRawBufferPointer(rebasing: raw[f.valueStart..<(f.valueStart + f.valueLength)])
                 let section = FIXMessageBuilder.section(of: tag)
-                let start = store.count
-                store.append(contentsOf: value)
-                entries.append(
-                    Entry(
-                        tag: UInt32(tag), start: UInt32(start), length: UInt32(value.count), section: section,
-                        sortTag: section == 1 ? 0 : UInt32(tag), inGroup: section == 1))
+                // Body fields keep their received order (sort key 0) and are not replaced by `set`.
+                appendCopied(
+                    tag: tag, value: raw, f, section: section, sortTag: section == 1 ? 0 : tag, inGroup: section == 1)
             }
         }
+    }
+}
+
+/// The builder's bytes and fields, in buffers it manages itself so adding a field costs one
+/// uniqueness check and no per-append bookkeeping. The builder keeps the counts; this object only
+/// owns memory, and its properties are constants, so accesses need no exclusivity checks.
+///
+/// Only written through a builder holding the sole reference (the builder copies it first
+/// otherwise), so it is never shared while it changes.
+@usableFromInline
+final class BuilderStorage: @unchecked Sendable {
+    @usableFromInline let bytes: UnsafeMutableRawPointer
+    @usableFromInline let byteCapacity: Int
+    @usableFromInline let entries: UnsafeMutablePointer<FIXMessageBuilder.Entry>
+    @usableFromInline let entryCapacity: Int
+
+    @usableFromInline
+    init(byteCapacity: Int, entryCapacity: Int) {
+        self.byteCapacity = Swift.max(byteCapacity, 16)
+        self.entryCapacity = Swift.max(entryCapacity, 4)
+        self.bytes = UnsafeMutableRawPointer.allocate(byteCount: self.byteCapacity, alignment: 8)
+        self.entries = UnsafeMutablePointer<FIXMessageBuilder.Entry>.allocate(capacity: self.entryCapacity)
+    }
+
+    deinit {
+        bytes.deallocate()
+        entries.deallocate()
+    }
+
+    /// A new storage holding the first `byteCount` bytes and `entryCount` entries, with at least
+    /// the given capacities.
+    @usableFromInline
+    func copy(byteCount: Int, entryCount: Int, byteCapacity: Int, entryCapacity: Int) -> BuilderStorage {
+        let c = BuilderStorage(
+            byteCapacity: Swift.max(byteCapacity, self.byteCapacity),
+            entryCapacity: Swift.max(entryCapacity, self.entryCapacity))
+        c.bytes.copyMemory(from: bytes, byteCount: byteCount)
+        c.entries.initialize(from: entries, count: entryCount)
+        return c
     }
 }

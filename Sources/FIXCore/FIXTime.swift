@@ -105,23 +105,64 @@ func appendDigits(_ value: Int, width: Int, into out: inout [UInt8]) {
     }
 }
 
+/// Writes `value` (0...99) as two digits at `offset`, from a table of digit pairs.
+@inlinable @inline(__always)
+func putTwoDigits(_ value: Int, _ p: UnsafeMutableRawBufferPointer, _ offset: Int) {
+    let pairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+    let s = pairs.utf8Start + 2 &* value
+    p[offset] = s[0]
+    p[offset &+ 1] = s[1]
+}
+
+/// Writes `value` as exactly `width` digits at `offset`; returns the offset after them.
+@inlinable @inline(__always)
+func putDigits(_ value: Int, width: Int, _ p: UnsafeMutableRawBufferPointer, _ offset: Int) -> Int {
+    var v = value
+    var i = offset + width
+    while i - offset >= 2 {
+        i -= 2
+        putTwoDigits(v % 100, p, i)
+        v /= 100
+    }
+    if i > offset {
+        p[offset] = UInt8(truncatingIfNeeded: v % 10) &+ UInt8(ascii: "0")
+    }
+    return offset + width
+}
+
+/// Writes `HH:MM:SS[.fff...]` at `offset`; returns the offset after it (at most 18 bytes).
 @inlinable
-func appendTimeOfDay(_ nanosOfDay: Int64, precision: TimestampPrecision, into out: inout [UInt8]) {
+func putTimeOfDay(
+    _ nanosOfDay: Int64, precision: TimestampPrecision, _ p: UnsafeMutableRawBufferPointer, _ offset: Int
+) -> Int {
     let seconds = Int(nanosOfDay / 1_000_000_000)
-    appendDigits(seconds / 3600, width: 2, into: &out)
-    out.append(UInt8(ascii: ":"))
-    appendDigits((seconds / 60) % 60, width: 2, into: &out)
-    out.append(UInt8(ascii: ":"))
-    appendDigits(seconds % 60, width: 2, into: &out)
+    var o = putDigits(seconds / 3600, width: 2, p, offset)
+    p[o] = UInt8(ascii: ":")
+    o = putDigits((seconds / 60) % 60, width: 2, p, o + 1)
+    p[o] = UInt8(ascii: ":")
+    o = putDigits(seconds % 60, width: 2, p, o + 1)
     if precision != .seconds {
-        out.append(UInt8(ascii: "."))
+        p[o] = UInt8(ascii: ".")
+        o += 1
         let fraction = Int(nanosOfDay % 1_000_000_000)
         switch precision {
-        case .milliseconds: appendDigits(fraction / 1_000_000, width: 3, into: &out)
-        case .microseconds: appendDigits(fraction / 1_000, width: 6, into: &out)
-        case .nanoseconds: appendDigits(fraction, width: 9, into: &out)
+        case .milliseconds: o = putDigits(fraction / 1_000_000, width: 3, p, o)
+        case .microseconds: o = putDigits(fraction / 1_000, width: 6, p, o)
+        case .nanoseconds: o = putDigits(fraction, width: 9, p, o)
         case .seconds: break
         }
+    }
+    return o
+}
+
+@inlinable
+func appendTimeOfDay(_ nanosOfDay: Int64, precision: TimestampPrecision, into out: inout [UInt8]) {
+    // Formatted on the stack and appended at once: one capacity check instead of one per byte.
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+        let p = UnsafeMutableRawBufferPointer(buffer)
+        let n = putTimeOfDay(nanosOfDay, precision: precision, p, 0)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[0..<n]))
     }
 }
 
@@ -162,7 +203,11 @@ public struct UTCTimestamp: Sendable, Comparable, Hashable, CustomStringConverti
             let time = parseTimeOfDay(bytes, 9)
         else { return nil }
         let days = Int64(daysFromCivil(year: date.year, month: date.month, day: date.day))
-        return UTCTimestamp(nanosecondsSinceEpoch: days * 86_400_000_000_000 + time.nanos, precision: time.precision)
+        // Years past 2262 (or before 1677) do not fit in Int64 nanoseconds: malformed, not a trap.
+        let (dayNanos, overflow) = days.multipliedReportingOverflow(by: 86_400_000_000_000)
+        let (nanos, overflowAgain) = dayNanos.addingReportingOverflow(time.nanos)
+        guard !overflow, !overflowAgain else { return nil }
+        return UTCTimestamp(nanosecondsSinceEpoch: nanos, precision: time.precision)
     }
 
     public init?(_ text: String) {
@@ -174,14 +219,27 @@ public struct UTCTimestamp: Sendable, Comparable, Hashable, CustomStringConverti
     /// Appends the FIX text form with this value's precision.
     @inlinable
     public func write(into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: UTCTimestamp.maximumLength) { buffer in
+            let p = UnsafeMutableRawBufferPointer(buffer)
+            let n = put(p, at: 0)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[0..<n]))
+        }
+    }
+
+    /// Bytes the text form takes at most.
+    @usableFromInline static let maximumLength = 32
+
+    /// Writes the text form at `offset` (``maximumLength`` bytes must be free); returns the offset after it.
+    @inlinable
+    func put(_ p: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
         let days = nanosecondsSinceEpoch.floorDiv(86_400_000_000_000)
         let nanosOfDay = nanosecondsSinceEpoch - days * 86_400_000_000_000
         let (y, m, d) = civilFromDays(Int(days))
-        appendDigits(y, width: 4, into: &out)
-        appendDigits(m, width: 2, into: &out)
-        appendDigits(d, width: 2, into: &out)
-        out.append(UInt8(ascii: "-"))
-        appendTimeOfDay(nanosOfDay, precision: precision, into: &out)
+        var o = putDigits(y, width: 4, p, offset)
+        o = putDigits(m, width: 2, p, o)
+        o = putDigits(d, width: 2, p, o)
+        p[o] = UInt8(ascii: "-")
+        return putTimeOfDay(nanosOfDay, precision: precision, p, o + 1)
     }
 
     public var description: String {
@@ -247,6 +305,12 @@ public struct UTCTimeOnly: Sendable, Hashable, Comparable, CustomStringConvertib
         appendTimeOfDay(nanosecondsSinceMidnight, precision: precision, into: &out)
     }
 
+    /// Writes the text form at `offset` (18 bytes must be free); returns the offset after it.
+    @usableFromInline
+    func put(_ p: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        putTimeOfDay(nanosecondsSinceMidnight, precision: precision, p, offset)
+    }
+
     public var description: String {
         var out: [UInt8] = []
         write(into: &out)
@@ -290,6 +354,13 @@ public struct FIXDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         appendDigits(year, width: 4, into: &out)
         appendDigits(month, width: 2, into: &out)
         appendDigits(day, width: 2, into: &out)
+    }
+
+    /// Writes `YYYYMMDD` at `offset` (8 bytes must be free); returns the offset after it.
+    @usableFromInline
+    func put(_ p: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        let o = putDigits(year, width: 4, p, offset)
+        return putDigits(day, width: 2, p, putDigits(month, width: 2, p, o))
     }
 
     public var description: String {

@@ -316,13 +316,29 @@ extension FixedDecimal: CustomStringConvertible, LosslessStringConvertible, Expr
     /// Appends the canonical text (`-1.50`) to `out`.
     @inlinable
     public func write(into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: FixedDecimal.maximumTextLength) { buffer in
+            let p = UnsafeMutableRawBufferPointer(buffer)
+            let n = put(p, at: 0)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[0..<n]))
+        }
+    }
+
+    /// Bytes the canonical text takes at most: a sign, 39 digits and a point.
+    @usableFromInline static let maximumTextLength = 48
+
+    /// Writes the canonical text at `offset` (``maximumTextLength`` bytes must be free); returns
+    /// the offset after it.
+    @inlinable
+    func put(_ p: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
         var m = mantissa
+        var o = offset
         if m < 0 {
-            out.append(UInt8(ascii: "-"))
+            p[o] = UInt8(ascii: "-")
+            o += 1
             m = -m
         }
         var digits: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes of scratch
-        withUnsafeMutableBytes(of: &digits) { scratch in
+        return withUnsafeMutableBytes(of: &digits) { scratch in
             var count = 0
             if m <= Int128(UInt64.max) {
                 var v = UInt64(m)
@@ -342,12 +358,16 @@ extension FixedDecimal: CustomStringConvertible, LosslessStringConvertible, Expr
                 scratch[39 - count] = UInt8(ascii: "0")
                 count += 1
             }
-            let start = 40 - count
             let pointAt = 40 - scale
-            for j in start..<40 {
-                if j == pointAt { out.append(UInt8(ascii: ".")) }
-                out.append(scratch[j])
+            for j in (40 - count)..<40 {
+                if j == pointAt {
+                    p[o] = UInt8(ascii: ".")
+                    o += 1
+                }
+                p[o] = scratch[j]
+                o += 1
             }
+            return o
         }
     }
 }

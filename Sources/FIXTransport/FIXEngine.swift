@@ -22,7 +22,7 @@ public struct FIXEngineConfigurationError: Error, CustomStringConvertible, Senda
 /// Runs many FIX sessions, initiators and acceptors, on one event loop.
 ///
 /// Every session of an engine lives on ``eventLoop``: an inbound fill handled by the application
-/// handler (see ``start(onApplicationMessage:)``) can be answered with orders on other sessions
+/// handler (see ``start(onApplicationMessage:onEvent:)``) can be answered with orders on other sessions
 /// without a thread hop, and the orders leave in the flush that ends the read burst. Run several
 /// engines to use several cores.
 ///
@@ -191,7 +191,7 @@ public final class FIXEngine: Sendable {
     }
 
     /// The address an acceptor session's listener is bound to (with the port chosen when the
-    /// configured port was 0), once ``start(onApplicationMessage:)`` returned.
+    /// configured port was 0), once ``start(onApplicationMessage:onEvent:)`` returned.
     public func localAddress(of identity: SessionIdentity) async -> SocketAddress? {
         guard let listener = entries[identity]?.listener else { return nil }
         return try? await lifecycle.submit { listener.localAddress }?.get()
@@ -205,14 +205,23 @@ public final class FIXEngine: Sendable {
     ///   sessions' ``FIXSessionHandle/inbound`` sequences (which then carry only events). From it,
     ///   `SessionDriver.send` on any session of this engine writes directly; the writes are
     ///   flushed together at the end of the read burst.
-    public func start(onApplicationMessage: (@Sendable (FIXMessage, SessionDriver) -> Void)? = nil) async throws {
-        guard let started = lifecycle.submit({ [self] in startOnLoop(onApplicationMessage) }) else {
+    /// - Parameter onEvent: when set, every session event (logon, logout, rejects...) of every session
+    ///   is handed to it on ``eventLoop``, in order with the application messages, instead of to the
+    ///   sessions' ``FIXSessionHandle/inbound`` sequences.
+    public func start(
+        onApplicationMessage: (@Sendable (FIXMessage, SessionDriver) -> Void)? = nil,
+        onEvent: (@Sendable (SessionEvent, SessionDriver) -> Void)? = nil
+    ) async throws {
+        guard let started = lifecycle.submit({ [self] in startOnLoop(onApplicationMessage, onEvent) }) else {
             throw FIXEngineConfigurationError(description: "the engine was stopped")
         }
         try await started.flatMap { $0 }.get()
     }
 
-    private func startOnLoop(_ handler: (@Sendable (FIXMessage, SessionDriver) -> Void)?) -> EventLoopFuture<Void> {
+    private func startOnLoop(
+        _ handler: (@Sendable (FIXMessage, SessionDriver) -> Void)?,
+        _ eventHandler: (@Sendable (SessionEvent, SessionDriver) -> Void)?
+    ) -> EventLoopFuture<Void> {
         guard !loopState.value.started else {
             return eventLoop.makeFailedFuture(FIXEngineConfigurationError(description: "the engine was started twice"))
         }
@@ -226,7 +235,11 @@ public final class FIXEngine: Sendable {
             } else {
                 driver.onApplicationMessage = { message, _ in continuation.yield(.message(message)) }
             }
-            driver.onEvent = { event, _ in continuation.yield(.event(event)) }
+            if let eventHandler {
+                driver.onEvent = eventHandler
+            } else {
+                driver.onEvent = { event, _ in continuation.yield(.event(event)) }
+            }
             if !entry.settings.schedule.isWithinSchedule(now) { driver.scheduleClosed() }
         }
         let binds = listeners.map { $0.bind() }

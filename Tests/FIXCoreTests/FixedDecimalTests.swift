@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import FIXCore
@@ -56,5 +57,3 @@ import Testing
         #expect(try JSONDecoder().decode([FixedDecimal].self, from: data) == [FixedDecimal("1.5")!])
     }
 }
-
-import Foundation

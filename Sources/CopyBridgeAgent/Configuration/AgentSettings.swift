@@ -1,0 +1,111 @@
+import FIXSession
+import Foundation
+
+extension SettingsBlockKind {
+    /// The running agent: where it keeps its data, how it syncs its journal, its timers.
+    public static let agent: SettingsBlockKind = "AGENT"
+}
+
+/// The `[AGENT]` block, and the agent's own keys in `[SESSION]` blocks.
+public struct AgentSettings: Sendable, Equatable {
+    /// Where the journal, the ledger, the message stores and logs (unless a session names its own
+    /// FileStorePath/FileLogPath) and the simulated brokers' books go. Absolute.
+    public var dataFolder: String
+    public var journalSync: JournalSyncPolicy
+    /// How often the engine's timers (retries, settlement deadlines) are driven.
+    public var tickIntervalMs: Int
+    /// How often the summary is printed while running (0: only at the end).
+    public var summaryIntervalSeconds: Int
+    /// The currency of follower accounts in the ledger and of P&L in the summary.
+    public var accountCurrency: String
+    /// The agent's name on the dashboard.
+    public var name: String
+
+    public init(
+        dataFolder: String, journalSync: JournalSyncPolicy = .always, tickIntervalMs: Int = 50,
+        summaryIntervalSeconds: Int = 30, accountCurrency: String = "USD", name: String = "copybridge"
+    ) {
+        self.dataFolder = dataFolder
+        self.journalSync = journalSync
+        self.tickIntervalMs = tickIntervalMs
+        self.summaryIntervalSeconds = summaryIntervalSeconds
+        self.accountCurrency = accountCurrency
+        self.name = name
+    }
+
+    /// The journal file in ``dataFolder``.
+    public var journalPath: String { dataFolder + "/journal.cbj" }
+    /// The ledger database in ``dataFolder``.
+    public var ledgerPath: String { dataFolder + "/ledger.sqlite" }
+
+    public enum Key {
+        public static let dataFolder = "DataFolder"
+        public static let journalSync = "JournalSync"
+        public static let tickIntervalMs = "TickIntervalMs"
+        public static let summaryIntervalSeconds = "SummaryIntervalSeconds"
+        public static let accountCurrency = "AccountCurrency"
+        public static let name = "AgentName"
+        /// `[SESSION]`: subscribe to the broker's market data for marks.
+        public static let marketData = "MarketData"
+        /// `[SESSION]`: the broker symbols to subscribe to.
+        public static let marketDataSymbols = "MarketDataSymbols"
+    }
+
+    private static let agentBlock: Set<SettingsBlockKind> = [.agent]
+
+    private static let currencyType = CustomSettingType(name: "currency", expectation: "a three-letter currency code") {
+        raw in
+        raw.count == 3 && raw.allSatisfy({ $0.isASCII && $0.isLetter }) ? .string(raw.uppercased()) : nil
+    }
+
+    /// The `[AGENT]` kind and its keys, plus `MarketData` and `MarketDataSymbols` in `[SESSION]`.
+    public static let schema = SettingsSchema(
+        blockKinds: [
+            .init(
+                .agent, maximumCount: 1,
+                doc: "The running agent (`copybridge run`): its data folder, journal durability and timers.")
+        ],
+        keys: [
+            SettingKey(
+                Key.dataFolder, in: agentBlock, .path, default: "data",
+                doc: "Folder of the journal, the ledger, and the message stores, logs and simulator books of sessions "
+                    + "that name no FileStorePath/FileLogPath/BookFile of their own."),
+            SettingKey(
+                Key.journalSync, in: agentBlock, .word(JournalSyncPolicy.allCases.map(\.rawValue)), default: "always",
+                doc: "When the journal reaches the disk: always (before each order leaves), batch (once per burst of "
+                    + "messages, before its orders are flushed), never (a power cut may lose the last records)."),
+            SettingKey(
+                Key.tickIntervalMs, in: agentBlock, .integer(1...10_000), default: "50",
+                doc: "How often retries and settlement deadlines are checked, in milliseconds."),
+            SettingKey(
+                Key.summaryIntervalSeconds, in: agentBlock, .integer(0...86_400), default: "30",
+                doc: "How often the running summary is printed (0: only when the agent stops)."),
+            SettingKey(
+                Key.accountCurrency, in: agentBlock, .custom(currencyType), default: "USD",
+                doc: "Currency of follower accounts (ledger) and of the P&L in the summary."),
+            SettingKey(
+                Key.name, in: agentBlock, .name, default: "copybridge", doc: "The agent's name on the dashboard."),
+            SettingKey(
+                Key.marketData, in: [.session], .bool, default: "N",
+                doc: "Subscribe to the broker's market data (MarketDataRequest) for marks: price checks, limit "
+                    + "copies, unrealized P&L."),
+            SettingKey(
+                Key.marketDataSymbols, in: [.session], .list(.string),
+                doc: "Broker symbols to subscribe to with MarketData=Y (default for Simulator=Y: every simulated "
+                    + "symbol)."),
+        ])
+
+    /// The settings of an `[AGENT]` block (defaults without one); relative paths resolve against
+    /// `baseDirectory`.
+    public init(block: SettingsBlock?, baseDirectory: String) {
+        let folder =
+            block?.string(Key.dataFolder) ?? URL(fileURLWithPath: baseDirectory).appendingPathComponent("data").path
+        self.init(
+            dataFolder: folder,
+            journalSync: JournalSyncPolicy(rawValue: block?.string(Key.journalSync) ?? "always") ?? .always,
+            tickIntervalMs: block?.integer(Key.tickIntervalMs) ?? 50,
+            summaryIntervalSeconds: block?.integer(Key.summaryIntervalSeconds) ?? 30,
+            accountCurrency: block?.string(Key.accountCurrency) ?? "USD",
+            name: block?.string(Key.name) ?? "copybridge")
+    }
+}

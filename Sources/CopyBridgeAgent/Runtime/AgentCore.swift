@@ -1,0 +1,911 @@
+import CopyEngine
+import FIXCore
+import FIXSession
+import FIXTransport
+import Foundation
+import Logging
+import NIOCore
+
+/// The agent on its event loop: the copy engine, the journal and every session's driver, driven by
+/// the sessions' messages and events and a timer.
+///
+/// The copy path runs synchronously in the session handler: the engine handles the message, the
+/// journal records are encoded and written, then the orders are handed to their sessions, all on
+/// the loop that read the message, and they leave in the flush that ends the read burst. Everything
+/// that does not decide what goes on the wire (console lines, metrics, the ledger, the dashboard's
+/// copies) is deferred to a task that runs after that flush.
+///
+/// Every method must be called on ``loop``.
+final class AgentCore: @unchecked Sendable {
+    let loop: any EventLoop
+    let configuration: AgentConfiguration
+    let journal: Journal
+    let metrics: CopyBridgeMetrics
+    let ledger: LedgerFeed?
+    let console: @Sendable ([String]) -> Void
+    let logger: Logger
+    let printsActivity: Bool
+
+    private(set) var engine: CopyEngine
+
+    /// A session as the agent tracks it.
+    struct Slot {
+        let name: String
+        let configuration: AgentSessionConfiguration
+        let copy: BrokerSessionConfig
+        var driver: SessionDriver?
+        var loggedOn = false
+        /// Whether the engine was told the session is up.
+        var engineUp = false
+        var connecting = false
+        var detail: String?
+        var phase: SessionPhase = .live
+        var role: String
+        var marketDataSymbols: [String]
+        var marketDataRequests = 0
+    }
+
+    private(set) var slots: [String: Slot] = [:]
+    private var slotOrder: [String] = []
+    private var driverNames: [ObjectIdentifier: String] = [:]
+    private var providerAccounts: [String: [String: ProviderConfig]] = [:]
+    private var followerConfigs: [String: FollowerConfig] = [:]
+
+    var activity: AgentActivity
+    private(set) var knownSymbols = Set<String>()
+    private var lastLedgerMark: [String: Int64] = [:]
+    private var lastSummary: UInt64
+
+    private(set) var stopping = false
+    private(set) var crashed = false
+    private(set) var halted: String?
+    private var stopWaiters: [EventLoopPromise<Void>] = []
+    private var progressWaiters: [(check: (AgentProgress) -> Bool, detailed: Bool, promise: EventLoopPromise<Void>)] =
+        []
+
+    /// Work deferred until after the flush that follows the current read burst.
+    private struct PostWork {
+        var session: String?
+        var trigger: FIXMessage?
+        var wall: Int64
+        var received: UInt64
+        var actions: [EngineAction] = []
+        var sent: [(intent: OrderIntent, at: UInt64)] = []
+        var failures: [(session: String, msgType: String, error: String)] = []
+    }
+
+    private var post: [PostWork] = []
+    private var drainScheduled = false
+    private var lines: [String] = []
+
+    init(
+        loop: any EventLoop, configuration: AgentConfiguration, journal: Journal, metrics: CopyBridgeMetrics,
+        ledger: LedgerFeed?, console: @escaping @Sendable ([String]) -> Void, printsActivity: Bool, logger: Logger,
+        marketDataSymbols: [String: [String]]
+    ) throws(CopyConfigurationError) {
+        self.loop = loop
+        self.configuration = configuration
+        self.journal = journal
+        self.metrics = metrics
+        self.ledger = ledger
+        self.console = console
+        self.printsActivity = printsActivity
+        self.logger = logger
+        engine = try CopyEngine(configuration: configuration.engine)
+        let now = AgentClock.monotonicNanos()
+        activity = AgentActivity(accountCurrency: configuration.agent.accountCurrency, startedMonotonic: now)
+        lastSummary = now
+        let engineSessions = Dictionary(uniqueKeysWithValues: configuration.engine.sessions.map { ($0.name, $0) })
+        for p in configuration.engine.providers { providerAccounts[p.sessionName, default: [:]][p.account] = p }
+        for f in configuration.engine.followers {
+            followerConfigs[f.followerID] = f
+            activity.followerStatus[f.followerID] = "active"
+        }
+        for session in configuration.sessions {
+            let name = session.name
+            var roles: [String] = []
+            if configuration.engine.providers.contains(where: { $0.sessionName == name }) { roles.append("drop-copy") }
+            if configuration.engine.followers.contains(where: { $0.sessionName == name }) { roles.append("orders") }
+            if configuration.engine.followers.contains(where: { $0.dropCopySessionName == name }) {
+                roles.append("follower-drop-copy")
+            }
+            if session.marketData { roles.append("market-data") }
+            let symbols =
+                session.marketDataSymbols.isEmpty ? (marketDataSymbols[name] ?? []) : session.marketDataSymbols
+            slots[name] = Slot(
+                name: name, configuration: session, copy: engineSessions[name] ?? BrokerSessionConfig(name: name),
+                role: roles.isEmpty ? "idle" : roles.joined(separator: "+"), marketDataSymbols: symbols)
+            slotOrder.append(name)
+        }
+    }
+
+    /// Binds the sessions' drivers, once the transport engine exists.
+    func attach(_ drivers: [String: SessionDriver]) {
+        for (name, driver) in drivers {
+            slots[name]?.driver = driver
+            driverNames[ObjectIdentifier(driver)] = name
+        }
+    }
+
+    // MARK: Recovery
+
+    /// Replays the journal into the engine and completes the recovery: every session is settled
+    /// with its broker when it comes up, before anything new is sent on it.
+    func recover(_ scan: JournalScan) -> Int {
+        loop.preconditionInEventLoop()
+        let wall = AgentClock.wallNanos()
+        _ = engine.handle(.recoveryBegin(at: wall))
+        var replayed = 0
+        for entry in scan.entries {
+            guard case .engine(let record) = entry else { continue }
+            replayed += 1
+            for action in engine.handle(.replay(record)) {
+                switch action {
+                case .journal(.mark(let m)):
+                    activity.quote(m.symbol, bid: m.bid, ask: m.ask)
+                    knownSymbols.insert(m.symbol)
+                case .fill(let fill):
+                    if let price = fill.price {
+                        activity.books[fill.followerID, default: [:]][fill.symbol, default: PositionTracker()].apply(
+                            sign: fill.side == .buy ? 1 : -1, units: fill.quantity, price: price)
+                    }
+                    knownSymbols.insert(fill.symbol)
+                case .followerStateChanged(let id, let status):
+                    activity.followerStatus[id] = Self.describe(status)
+                case .journal, .send, .decision, .sessionPhaseChanged:
+                    continue
+                }
+            }
+        }
+        var note = "agent started: replayed \(replayed) journal records"
+        if scan.tornTailBytes > 0 { note += "; dropped a torn tail of \(scan.tornTailBytes) bytes" }
+        journal.append(AuditRecord.note(note, at: wall))
+        execute(engine.handle(.recoveryComplete(at: wall)), session: nil, trigger: nil, wall: wall, received: 0)
+        return replayed
+    }
+
+    // MARK: Inbound (the copy path)
+
+    /// An application message from a session, on the loop, as soon as the session accepted it.
+    func received(_ message: FIXMessage, from driver: SessionDriver) {
+        let start = AgentClock.monotonicNanos()
+        guard !crashed, let name = driverNames[ObjectIdentifier(driver)] else { return }
+        let wall = AgentClock.wallNanos()
+        if message.isMsgType("8") {
+            handle(.executionReport(session: name, message: message, receivedAt: wall), name, message, wall, start)
+        } else if message.isMsgType("AP") || message.isMsgType("AO") {
+            handle(.positionReport(session: name, message: message, receivedAt: wall), name, message, wall, start)
+        } else if message.isMsgType("W") || message.isMsgType("X") {
+            marketData(message, session: name, wall: wall)
+        } else if message.isMsgType("j") || message.isMsgType("9") || message.isMsgType("Y") {
+            metrics.recordError(session: name, kind: message.isMsgType("j") ? "business_reject" : "request_reject")
+            say(wall, "REJECT \(name) 35=\(message.msgType): \(message[FIXTag.text] ?? "no text")")
+            scheduleDrain()
+        }
+    }
+
+    private func handle(_ event: EngineEvent, _ session: String, _ message: FIXMessage, _ wall: Int64, _ start: UInt64)
+    {
+        execute(engine.handle(event), session: session, trigger: message, wall: wall, received: start)
+    }
+
+    /// Executes the engine's actions in order: journal records are encoded and written before the
+    /// first send; sends go to their sessions; the rest waits for the drain.
+    private func execute(
+        _ actions: [EngineAction], session: String?, trigger: FIXMessage?, wall: Int64, received: UInt64
+    ) {
+        var work = PostWork(session: session, trigger: trigger, wall: wall, received: received)
+        var intents: [OrderIntent] = []
+        for action in actions {
+            switch action {
+            case .journal(let record):
+                journal.append(record)
+                if case .order(let intent) = record { intents.append(intent) }
+            case .send(let target, let message):
+                guard commitJournal() else { continue }
+                guard let driver = slots[target]?.driver else {
+                    preconditionFailure("the engine sent on session \(target), which the agent does not run")
+                }
+                do {
+                    try driver.send(message)
+                } catch {
+                    work.failures.append((target, message.msgType, "\(error)"))
+                    continue
+                }
+                if message.msgType == "D", let id = message[FIXTag.clOrdID],
+                    let intent = intents.first(where: { $0.clOrdID == id })
+                {
+                    work.sent.append((intent, AgentClock.monotonicNanos()))
+                }
+            case .decision, .fill, .followerStateChanged, .sessionPhaseChanged:
+                work.actions.append(action)
+            }
+        }
+        _ = commitJournal()
+        if !work.actions.isEmpty || !work.sent.isEmpty || !work.failures.isEmpty || trigger != nil {
+            post.append(work)
+            scheduleDrain()
+        }
+        if stopping && !stopWaiters.isEmpty && liveOrderCount() == 0 { releaseStopWaiters() }
+    }
+
+    /// Writes the journal (syncing under `always`); on failure the agent stops sending.
+    private func commitJournal() -> Bool {
+        guard halted == nil else { return false }
+        do {
+            try journal.commit()
+            return true
+        } catch {
+            halt("the journal failed: \(error)")
+            return false
+        }
+    }
+
+    /// The `JournalSync=batch` hook, from the sessions' store sync before a flush.
+    func syncJournalForFlush() -> Bool {
+        guard halted == nil else { return false }
+        do {
+            try journal.sync()
+            return true
+        } catch {
+            halt("the journal failed: \(error)")
+            return false
+        }
+    }
+
+    private func halt(_ reason: String) {
+        guard halted == nil else { return }
+        halted = reason
+        logger.critical("\(reason); no order is sent any more")
+        say(AgentClock.wallNanos(), "HALT \(reason): no order is sent any more; stop the agent and fix the cause")
+        scheduleDrain()
+    }
+
+    // MARK: Market data
+
+    private func marketData(_ message: FIXMessage, session: String, wall: Int64) {
+        guard let slot = slots[session] else { return }
+        for update in MarketData.updates(message) {
+            let symbol = slot.copy.symbolMap.canonicalSymbol(for: update.symbol)
+            activity.quote(symbol, bid: update.bid, ask: update.ask)
+            knownSymbols.insert(symbol)
+            let quote = activity.quotes[symbol]!
+            let actions = engine.handle(.mark(symbol: symbol, bid: quote.bid, ask: quote.ask, at: wall))
+            if !actions.isEmpty {
+                execute(actions, session: session, trigger: nil, wall: wall, received: AgentClock.monotonicNanos())
+            }
+            if let ledger, wall - (lastLedgerMark[symbol] ?? 0) >= 5_000_000_000, let mid = activity.mids[symbol] {
+                lastLedgerMark[symbol] = wall
+                ledger.recordMark(symbol: symbol, price: mid, at: wall)
+            }
+        }
+    }
+
+    private func subscribeMarketData(_ name: String) {
+        guard var slot = slots[name], slot.configuration.marketData, !slot.marketDataSymbols.isEmpty,
+            let driver = slot.driver
+        else { return }
+        slot.marketDataRequests += 1
+        slots[name] = slot
+        do {
+            try driver.send(
+                MarketData.subscription(id: "MD-\(name)-\(slot.marketDataRequests)", symbols: slot.marketDataSymbols))
+        } catch {
+            logger.warning("market data request on \(name) not sent: \(error)")
+        }
+    }
+
+    // MARK: Session events
+
+    func sessionEvent(_ event: SessionEvent, from driver: SessionDriver) {
+        guard !crashed, let name = driverNames[ObjectIdentifier(driver)], var slot = slots[name] else { return }
+        let wall = AgentClock.wallNanos()
+        switch event {
+        case .connected, .logonSent:
+            slot.connecting = true
+            slots[name] = slot
+        case .loggedOn:
+            slot.loggedOn = true
+            slot.connecting = false
+            slot.detail = nil
+            let notify = !stopping && !slot.engineUp
+            if notify { slot.engineUp = true }
+            slots[name] = slot
+            say(wall, "SESSION \(name) logged on")
+            if notify {
+                execute(
+                    engine.handle(.sessionUp(session: name, at: wall)), session: name, trigger: nil, wall: wall,
+                    received: AgentClock.monotonicNanos())
+            }
+            subscribeMarketData(name)
+        case .disconnected:
+            let wasUp = slot.loggedOn
+            slot.loggedOn = false
+            slot.connecting = false
+            let notify = slot.engineUp
+            slot.engineUp = false
+            slots[name] = slot
+            if wasUp { say(wall, "SESSION \(name) disconnected\(slot.detail.map { ": \($0)" } ?? "")") }
+            if notify {
+                execute(
+                    engine.handle(.sessionDown(session: name, at: wall)), session: name, trigger: nil, wall: wall,
+                    received: AgentClock.monotonicNanos())
+            }
+        case .logonRefused(let reason), .disconnecting(let reason):
+            slot.detail = reason
+            slots[name] = slot
+        case .logoutReceived(let text):
+            slot.detail = "logout received" + (text.map { ": \($0)" } ?? "")
+            slots[name] = slot
+        case .logonTimeout, .heartbeatTimeout, .logoutTimeout:
+            slot.detail = event.description
+            slots[name] = slot
+        case .rejectReceived:
+            metrics.recordError(session: name, kind: "session_reject")
+            say(wall, "SESSION \(name): \(event)")
+        case .applicationMessageRejected(let message, _):
+            metrics.recordError(session: name, kind: "invalid_message")
+            say(wall, "SESSION \(name): \(event)")
+            // A fill must not vanish because a field is malformed: the engine decides what it can use.
+            if message.isMsgType("8") || message.isMsgType("AP") || message.isMsgType("AO") {
+                received(message, from: driver)
+            }
+        case .duplicateConnectionRefused, .sequenceGap, .resendRequestSent, .resendRequestReceived, .resendComplete,
+            .sequenceReset, .duplicateIgnored, .garbledIgnored, .rejectSent, .businessRejectSent, .testRequestSent,
+            .sequenceNumbersReset, .scheduleChanged, .warning, .logoutSent:
+            break
+        }
+        updateSessionMetrics(name)
+        scheduleDrain()
+    }
+
+    private func updateSessionMetrics(_ name: String) {
+        guard let slot = slots[name], let driver = slot.driver else { return }
+        metrics.updateSession(
+            name, state: slot.loggedOn ? .loggedOn : (slot.connecting ? .connecting : .down),
+            nextSenderSeqNum: driver.nextSenderMsgSeqNum, nextTargetSeqNum: driver.nextTargetMsgSeqNum)
+    }
+
+    // MARK: Timer
+
+    /// Drives the engine's timers; prints the periodic summary.
+    func tick() {
+        guard !crashed else { return }
+        let wall = AgentClock.wallNanos()
+        if !stopping {
+            let actions = engine.handle(.tick(at: wall))
+            if !actions.isEmpty {
+                execute(actions, session: nil, trigger: nil, wall: wall, received: AgentClock.monotonicNanos())
+            }
+        }
+        let now = AgentClock.monotonicNanos()
+        let interval = UInt64(configuration.agent.summaryIntervalSeconds) * 1_000_000_000
+        if interval > 0 && now &- lastSummary >= interval {
+            lastSummary = now
+            say(wall, summary().line)
+            scheduleDrain()
+        }
+        _ = commitJournal()
+    }
+
+    // MARK: After the flush
+
+    private func scheduleDrain() {
+        guard !drainScheduled else { return }
+        drainScheduled = true
+        loop.execute { [self] in drain() }
+    }
+
+    /// Everything that did not need to happen before the flush: bookkeeping, metrics, ledger,
+    /// audit entries, console lines, and the waiters of tests.
+    func drain() {
+        drainScheduled = false
+        guard !crashed else {
+            post.removeAll()
+            return
+        }
+        let items = post
+        post.removeAll(keepingCapacity: true)
+        for work in items { process(work) }
+        _ = commitJournal()
+        if !lines.isEmpty {
+            console(lines)
+            lines.removeAll(keepingCapacity: true)
+        }
+        checkProgressWaiters()
+    }
+
+    private func say(_ wall: Int64, _ text: String) {
+        lines.append("\(AgentClock.timeOfDay(wall)) \(text)")
+    }
+
+    private func process(_ work: PostWork) {
+        var triggerSignal: String?
+        if let m = work.trigger, let session = work.session, m.isMsgType("8") {
+            if let id = m[FIXTag.clOrdID], let ack = activity.acknowledged(id, at: work.received) {
+                metrics.recordOrderAcknowledged(session: ack.session, latency: .nanoseconds(Int64(ack.nanos)))
+            }
+            triggerSignal = providerFill(m, session: session, wall: work.wall)
+        }
+        for (intent, at) in work.sent { orderSent(intent, at: at, work: work, triggerSignal: triggerSignal) }
+        for action in work.actions {
+            switch action {
+            case .decision(let d): decision(d, wall: work.wall)
+            case .fill(let f): fill(f, wall: work.wall, received: work.received)
+            case .followerStateChanged(let id, let status):
+                let text = Self.describe(status)
+                activity.followerStatus[id] = text
+                say(work.wall, "FOLLOWER \(id) is \(text)")
+                updateFollowerCounts()
+            case .sessionPhaseChanged(let session, let phase):
+                slots[session]?.phase = phase
+                if phase != .recovering || printsActivity { say(work.wall, "SESSION \(session) \(phase.rawValue)") }
+            case .journal, .send:
+                preconditionFailure("journal records and sends are executed on the copy path")
+            }
+        }
+        for failure in work.failures {
+            metrics.recordError(session: failure.session, kind: "send_failed")
+            say(work.wall, "SEND FAILED \(failure.session) 35=\(failure.msgType): \(failure.error)")
+        }
+    }
+
+    /// A provider's fill (ExecType F on her account): a signal. Returns its ExecID.
+    private func providerFill(_ m: FIXMessage, session: String, wall: Int64) -> String? {
+        guard let account = m[1], let provider = providerAccounts[session]?[account], m.value(of: 150, equals: "F"),
+            let execID = m[17], let brokerSymbol = m[FIXTag.symbol], let slot = slots[session]
+        else { return nil }
+        guard activity.signalsByExecID[execID] == nil else { return nil }  // a resend: the engine ignores it too
+        let symbol = slot.copy.symbolMap.canonicalSymbol(for: brokerSymbol)
+        let lastQty = (try? m.decimalIfPresent(32)) ?? nil
+        let units = (lastQty ?? .zero) * slot.copy.contractSize(for: symbol)
+        let price = (try? m.decimalIfPresent(31)) ?? nil
+        let transact = ((try? m.timestampIfPresent(60)) ?? nil)?.nanosecondsSinceEpoch ?? wall
+        let isBuy = m.value(of: 54, equals: "1")
+        let info = SignalInfo(
+            providerID: provider.providerID, account: account, execID: execID, symbol: symbol, isBuy: isBuy,
+            quantity: units, price: price, transactTime: transact, receivedAt: wall)
+        activity.signal(info)
+        knownSymbols.insert(symbol)
+        metrics.recordSignal(provider: provider.providerID)
+        if let price, units.isPositive {
+            ledger?.record(
+                LedgerProviderFillInput(
+                    providerID: provider.providerID, account: account, execID: execID, symbol: symbol, isBuy: isBuy,
+                    quantity: units, price: price, transactTime: transact, receivedAt: wall))
+        }
+        if printsActivity {
+            say(
+                wall,
+                "SIGNAL \(provider.providerID) \(isBuy ? "BUY" : "SELL") \(units.normalized) \(symbol)"
+                    + (price.map { " @\($0)" } ?? "") + " [\(execID)]")
+        }
+        return execID
+    }
+
+    private func orderSent(_ intent: OrderIntent, at: UInt64, work: PostWork, triggerSignal: String?) {
+        let signal = activity.signalsByExecID[intent.signal]
+        let provider =
+            signal?.providerID ?? intent.allocations.first.flatMap { followerConfigs[$0.followerID]?.providers.first }?
+            .providerID ?? ""
+        // Latency only for orders that answer the fill that just arrived (not retries or re-plans).
+        let latency: Int64? = triggerSignal == intent.signal ? Int64(at &- work.received) : nil
+        let records = activity.orderSent(
+            intent, provider: provider, signal: signal, tickToCopyNanos: latency, sentAt: at, wallNow: work.wall)
+        knownSymbols.insert(intent.symbol)
+        metrics.recordOrderSent(session: intent.session)
+        for record in records {
+            if let latency { metrics.recordCopy(session: intent.session, tickToCopy: .nanoseconds(latency)) }
+            if let signal {
+                ledger?.record(
+                    LedgerOrderInput(
+                        orderID: intent.clOrdID, followerID: record.snapshot.follower, account: record.account,
+                        symbol: intent.symbol, isBuy: intent.side == .buy, quantity: record.quantity,
+                        providerID: signal.providerID, signalExecID: signal.execID, signalReceivedAt: signal.receivedAt,
+                        sentAt: work.wall))
+            }
+        }
+        if printsActivity {
+            let followers = intent.allocations.map(\.followerID).joined(separator: ",")
+            var text =
+                "COPY \(provider.isEmpty ? "" : provider + "→")\(followers) \(intent.side == .buy ? "BUY" : "SELL")"
+            text += " \(intent.brokerQuantity.normalized) \(intent.brokerSymbol) on \(intent.session)"
+            if intent.attempt > 0 { text += " (attempt \(intent.attempt + 1))" }
+            text += " [\(intent.clOrdID)]"
+            if let latency { text += " \(AgentSummary.micros(Double(latency) / 1000))" }
+            say(work.wall, text)
+        }
+    }
+
+    private func decision(_ d: CopyDecision, wall: Int64) {
+        activity.decision(d)
+        journal.append(AuditRecord.decision(d, at: wall))
+        if AgentActivity.isSkip(d.reason) { metrics.recordSkip(reason: d.reason.rawValue) }
+        if AgentActivity.isError(d.reason) { metrics.recordError(session: "engine", kind: d.reason.rawValue) }
+        if let id = d.clOrdID, let records = activity.orders[id], let session = records.first?.session {
+            switch d.reason {
+            case .orderRejected: metrics.recordOrderRejected(session: session)
+            case .orderUnfilled, .remainderReplanned: metrics.recordOrderUnfilled(session: session)
+            default: break
+            }
+        }
+        guard printsActivity || d.reason == .followerDegraded || d.reason == .retryExhausted else { return }
+        var text = "\(Self.word(d.reason)) "
+        text += [d.followerID ?? d.providerID, d.symbol].compactMap { $0 }.joined(separator: " ")
+        text += " \(d.reason.rawValue)"
+        if let q = d.quantity { text += " qty \(q.normalized)" }
+        if let detail = d.detail { text += ": \(detail)" }
+        say(wall, text)
+    }
+
+    private func fill(_ f: EngineFollowerFill, wall: Int64, received: UInt64) {
+        let result = activity.fill(f, at: received)
+        knownSymbols.insert(f.symbol)
+        if let done = result.completed {
+            metrics.recordOrderFilled(
+                session: done.session, latency: .nanoseconds(Int64(done.nanos)), slippageBps: result.slippageBps)
+        }
+        let copy = f.clOrdID.flatMap { activity.orders[$0]?.first { $0.snapshot.follower == f.followerID } }
+        let signal = copy.flatMap { activity.signalsByExecID[$0.snapshot.providerExecID] }
+        if let price = f.price, f.quantity.isPositive {
+            ledger?.record(
+                LedgerFollowerFillInput(
+                    followerID: f.followerID, account: f.account, execID: f.execID, orderID: f.clOrdID,
+                    symbol: f.symbol, isBuy: f.side == .buy, quantity: f.quantity, price: price,
+                    providerID: f.isCopy ? signal?.providerID : nil, signalExecID: signal?.execID,
+                    providerFillPrice: signal?.price, time: f.at, receivedAt: wall))
+        }
+        if printsActivity {
+            var text = "FILL \(f.followerID) \(f.side == .buy ? "BUY" : "SELL") \(f.quantity.normalized) \(f.symbol)"
+            if let price = f.price { text += " @\(price)" }
+            if let bps = result.slippageBps { text += " slippage \(bps.normalized) bps" }
+            if !f.isCopy { text += " (his own trade)" }
+            say(wall, text)
+        }
+    }
+
+    private static func word(_ reason: ReasonCode) -> String {
+        switch reason {
+        case .orderRejected: return "REJECTED"
+        case .orderUnfilled, .remainderReplanned: return "UNFILLED"
+        case .retryScheduled: return "RETRY"
+        case .positionReconciled, .orderSettled, .orderUnknownAtBroker, .settlementTimeout: return "SETTLE"
+        default: return AgentActivity.isSkip(reason) ? "SKIP" : "NOTE"
+        }
+    }
+
+    static func describe(_ status: FollowerStatus) -> String {
+        switch status {
+        case .active: return "active"
+        case .paused: return "paused"
+        case .degraded(let reason, let detail): return "degraded (\(reason.rawValue): \(detail))"
+        }
+    }
+
+    private func updateFollowerCounts() {
+        var counts: [FollowerSnapshot.State: Int] = [:]
+        for f in configuration.engine.followers {
+            counts[Self.state(engine.followerStatus(f.followerID) ?? .active), default: 0] += 1
+        }
+        metrics.updateFollowerCounts(counts)
+    }
+
+    static func state(_ status: FollowerStatus) -> FollowerSnapshot.State {
+        switch status {
+        case .active: return .active
+        case .paused: return .paused
+        case .degraded: return .degraded
+        }
+    }
+
+    // MARK: Stopping
+
+    /// No new copies: the engine is told every session is down (its orders wait for the next run),
+    /// the timer stops. The future completes once no order is in flight, or after `timeout`.
+    func beginStop(timeout: TimeAmount) -> EventLoopFuture<Void> {
+        loop.preconditionInEventLoop()
+        let promise = loop.makePromise(of: Void.self)
+        guard !stopping, !crashed else {
+            promise.succeed(())
+            return promise.futureResult
+        }
+        stopping = true
+        let wall = AgentClock.wallNanos()
+        say(wall, "STOP: no new copies; waiting for orders in flight")
+        for name in slotOrder where slots[name]!.engineUp {
+            slots[name]!.engineUp = false
+            execute(
+                engine.handle(.sessionDown(session: name, at: wall)), session: name, trigger: nil, wall: wall,
+                received: AgentClock.monotonicNanos())
+        }
+        if liveOrderCount() == 0 {
+            promise.succeed(())
+        } else {
+            stopWaiters.append(promise)
+            loop.scheduleTask(in: timeout) { [self] in releaseStopWaiters() }
+        }
+        drain()
+        return promise.futureResult
+    }
+
+    private func releaseStopWaiters() {
+        let waiters = stopWaiters
+        stopWaiters.removeAll()
+        for w in waiters { w.succeed(()) }
+    }
+
+    /// After the sessions logged out: the last records, the journal synced and closed.
+    func finishStop() -> AgentSummary {
+        drain()
+        let wall = AgentClock.wallNanos()
+        let summary = self.summary()
+        journal.append(
+            AuditRecord.note(
+                "agent stopped: \(summary.copies) copies, \(summary.filledOrders) filled, "
+                    + "\(summary.rejectedOrders) rejected", at: wall))
+        do { try journal.close() } catch { logger.error("closing the journal: \(error)") }
+        crashed = true  // nothing more is recorded
+        for w in progressWaiters { w.promise.fail(AgentRuntimeError.stopped) }
+        progressWaiters.removeAll()
+        return summary
+    }
+
+    /// What a `kill -9` leaves: nothing more is handled or written (tests).
+    func crash() {
+        crashed = true
+        journal.abandon()
+        post.removeAll()
+        releaseStopWaiters()
+        for w in progressWaiters { w.promise.fail(AgentRuntimeError.stopped) }
+        progressWaiters.removeAll()
+    }
+
+    func liveOrderCount() -> Int {
+        slotOrder.reduce(0) { $0 + engine.liveOrders(session: $1).count }
+    }
+
+    // MARK: Reading
+
+    func summary() -> AgentSummary {
+        let followers = configuration.engine.followers.map { f in
+            (f.followerID, activity.followerStatus[f.followerID] ?? "active")
+        }
+        return activity.summary(followers: followers, now: AgentClock.monotonicNanos())
+    }
+
+    /// Where the agent stands. `followerStatus`, `liveOrders` and `followerPositions` are computed only
+    /// when `detailed`: they walk the engine's books, too slow to do after every burst of a benchmark.
+    func progress(detailed: Bool = true) -> AgentProgress {
+        var phases: [String: SessionPhase] = [:]
+        for name in slotOrder { phases[name] = engine.sessionPhase(name) }
+        var statuses: [String: FollowerStatus] = [:]
+        var positions: [String: [String: FixedDecimal]] = [:]
+        for f in configuration.engine.followers where detailed {
+            statuses[f.followerID] = engine.followerStatus(f.followerID)
+            for symbol in knownSymbols {
+                if let view = engine.followerPosition(f.followerID, symbol: symbol), !view.position.isZero {
+                    positions[f.followerID, default: [:]][symbol] = view.position
+                }
+            }
+        }
+        return AgentProgress(
+            loggedOn: Set(slotOrder.filter { slots[$0]!.loggedOn }), phases: phases, followerStatus: statuses,
+            signals: activity.signals, copies: activity.copies, ordersSent: activity.ordersSent,
+            filledOrders: activity.filledOrders, rejectedOrders: activity.rejectedOrders,
+            liveOrders: detailed ? liveOrderCount() : 0, followerPositions: positions, halted: halted)
+    }
+
+    /// Completes when `check` holds, evaluated now and after every drain; fails after `timeout`.
+    func waitUntil(
+        _ what: String, timeout: TimeAmount, detailed: Bool, _ check: @escaping (AgentProgress) -> Bool
+    ) -> EventLoopFuture<Void> {
+        let promise = loop.makePromise(of: Void.self)
+        if crashed {
+            promise.fail(AgentRuntimeError.stopped)
+        } else if check(progress(detailed: detailed)) {
+            promise.succeed(())
+        } else {
+            progressWaiters.append((check, detailed, promise))
+            let futureResult = promise.futureResult
+            let expiry = loop.scheduleTask(in: timeout) { [self] in
+                progressWaiters.removeAll { $0.promise.futureResult === futureResult }
+                promise.fail(AgentRuntimeError.timedOut(what))
+            }
+            futureResult.whenComplete { _ in expiry.cancel() }
+        }
+        return promise.futureResult
+    }
+
+    private func checkProgressWaiters() {
+        guard !progressWaiters.isEmpty else { return }
+        let detailed = progressWaiters.contains { $0.detailed }
+        let current = progress(detailed: detailed)
+        var keep: [(check: (AgentProgress) -> Bool, detailed: Bool, promise: EventLoopPromise<Void>)] = []
+        for waiter in progressWaiters {
+            if waiter.check(current) { waiter.promise.succeed(()) } else { keep.append(waiter) }
+        }
+        progressWaiters = keep
+    }
+
+    /// Applies an operator's command to the engine and journals who asked and why.
+    func command(
+        _ command: AdminCommand, actor: String, reason: String?
+    ) -> Result<AdminCommandResult, AdminCommandError> {
+        let wall = AgentClock.wallNanos()
+        let result: Result<AdminCommandResult, AdminCommandError>
+        switch command {
+        case .status:
+            result = .success(AdminCommandResult(outcome: .unchanged, message: summary().line))
+        case .pause(let id), .resume(let id):
+            guard let status = engine.followerStatus(id) else {
+                result = .failure(.unknownFollower(id))
+                break
+            }
+            let pausing: Bool
+            if case .pause = command { pausing = true } else { pausing = false }
+            let unchanged: Bool
+            switch status {
+            case .paused: unchanged = pausing
+            case .active: unchanged = !pausing
+            case .degraded: unchanged = false
+            }
+            if unchanged {
+                result = .success(
+                    AdminCommandResult(outcome: .unchanged, message: "\(id) is already \(Self.describe(status))"))
+            } else if stopping {
+                result = .failure(.refused("the agent is stopping"))
+            } else {
+                let engineCommand: OperatorCommand = pausing ? .pauseFollower(id) : .resumeFollower(id)
+                execute(
+                    engine.handle(.command(engineCommand, at: wall)), session: nil, trigger: nil, wall: wall,
+                    received: AgentClock.monotonicNanos())
+                let now = engine.followerStatus(id) ?? status
+                result = .success(AdminCommandResult(outcome: .applied, message: "\(id) is \(Self.describe(now))"))
+            }
+        case .disable(let id, _), .enable(let id):
+            if configuration.engine.providers.contains(where: { $0.providerID == id }) {
+                result = .failure(
+                    .refused("disabling providers is not supported by this agent yet; pause their followers"))
+            } else {
+                result = .failure(.unknownProvider(id))
+            }
+        case .flatten(let id):
+            if followerConfigs[id] != nil {
+                result = .failure(.refused("flatten is not supported by this agent yet"))
+            } else {
+                result = .failure(.unknownFollower(id))
+            }
+        case .resetBreaker(let name):
+            result = .failure(.unknownBreaker(name))
+        case .resync:
+            result = .failure(.refused("resync is not supported by this agent yet; a restart settles every session"))
+        }
+        let outcome: String
+        switch result {
+        case .success(let r): outcome = r.outcome.rawValue
+        case .failure(let e): outcome = "refused: \(e)"
+        }
+        if command != .status {
+            journal.append(
+                AuditRecord.command(
+                    CommandAudit(command: command.description, actor: actor, reason: reason, outcome: outcome, at: wall)
+                ))
+            say(wall, "COMMAND \(command) by \(actor)\(reason.map { " (\($0))" } ?? ""): \(outcome)")
+            scheduleDrain()
+        }
+        return result
+    }
+
+    func recordAlert(_ transition: AlertTransition) {
+        let wall = AgentClock.wallNanos()
+        switch transition {
+        case .started(let alert):
+            journal.append(
+                AuditRecord.alert(
+                    AlertAudit(
+                        alert: alert.alert, active: true, message: alert.message, value: alert.value,
+                        threshold: alert.threshold, at: wall)))
+            say(wall, "ALERT \(alert.message)")
+        case .ended(let kind, _, let value):
+            journal.append(
+                AuditRecord.alert(
+                    AlertAudit(
+                        alert: kind.rawValue, active: false, message: "\(kind.rawValue) ended", value: value ?? .nan,
+                        threshold: .nan, at: wall)))
+            say(wall, "ALERT \(kind.rawValue) ended")
+        }
+        scheduleDrain()
+    }
+
+    // MARK: Snapshot
+
+    func snapshot(startedAt: Date, dashboardRefreshMs: Int, mode: String) -> AgentSnapshot {
+        let symbols = knownSymbols.sorted()
+        let sessions = slotOrder.map { name -> SessionSnapshot in
+            let slot = slots[name]!
+            let state: SessionSnapshot.State = slot.loggedOn ? .loggedOn : (slot.connecting ? .connecting : .down)
+            var detail = slot.detail
+            if let phase = engine.sessionPhase(name), phase != .live {
+                detail = [phase.rawValue, detail].compactMap { $0 }.joined(separator: ": ")
+            }
+            return SessionSnapshot(
+                name: name, identity: slot.configuration.settings.id.description, role: slot.role, state: state,
+                detail: detail, nextSenderSeqNum: slot.driver?.nextSenderMsgSeqNum ?? 0,
+                nextTargetSeqNum: slot.driver?.nextTargetMsgSeqNum ?? 0,
+                broker: slot.configuration.settings.id.targetCompID)
+        }
+        let providers = configuration.engine.providers.map { p -> ProviderSnapshot in
+            let positions = symbols.compactMap { s -> PositionSnapshot? in
+                let q = engine.providerPosition(p.providerID, symbol: s)
+                return q.isZero ? nil : PositionSnapshot(symbol: s, quantity: q)
+            }
+            let up = slots[p.sessionName]?.loggedOn ?? false
+            return ProviderSnapshot(
+                id: p.providerID, session: p.sessionName, state: up ? .active : .suspended,
+                reason: up ? nil : "session \(p.sessionName) is down", positions: positions)
+        }
+        let followers = configuration.engine.followers.map { f -> FollowerSnapshot in
+            let status = engine.followerStatus(f.followerID) ?? .active
+            var reason: String?
+            if case .degraded(let code, let detail) = status { reason = "\(code.rawValue): \(detail)" }
+            let positions = activity.positions(of: f.followerID).filter { !$0.quantity.isZero }.map {
+                PositionSnapshot(symbol: $0.symbol, quantity: $0.quantity, averagePrice: $0.averagePrice)
+            }
+            let pnl = activity.pnl(of: f.followerID)
+            var equity: FixedDecimal = .zero
+            if case .fixed(let e) = f.equity { equity = e }
+            return FollowerSnapshot(
+                id: f.followerID, providers: f.providers.map(\.providerID), session: f.sessionName,
+                state: Self.state(status), reason: reason, positions: positions,
+                currency: configuration.agent.accountCurrency, equity: equity, realizedPnL: pnl.realized ?? .zero,
+                unrealizedPnL: pnl.unrealized ?? .zero)
+        }
+        return AgentSnapshot(
+            generatedAt: Date(),
+            agent: AgentInfo(
+                name: configuration.agent.name, version: AgentRuntime.version, startedAt: startedAt,
+                dashboardRefreshMs: dashboardRefreshMs, mode: mode),
+            sessions: sessions, providers: providers, followers: followers,
+            recentCopies: activity.recentCopies(), metrics: metrics.summary())
+    }
+}
+
+/// Where the agent stands, for tests and tools that wait on it.
+public struct AgentProgress: Sendable {
+    /// Sessions logged on now.
+    public var loggedOn: Set<String>
+    /// Each session's recovery phase.
+    public var phases: [String: SessionPhase]
+    public var followerStatus: [String: FollowerStatus]
+    public var signals: Int
+    public var copies: Int
+    public var ordersSent: Int
+    public var filledOrders: Int
+    public var rejectedOrders: Int
+    /// Orders sent and not yet final.
+    public var liveOrders: Int
+    /// Each follower's non-zero positions by canonical symbol, in units, as the engine knows them.
+    public var followerPositions: [String: [String: FixedDecimal]]
+    /// Why the agent stopped sending orders, if it did.
+    public var halted: String?
+
+    /// Every session logged on and live (settled).
+    public func allLive(_ sessions: some Sequence<String>) -> Bool {
+        sessions.allSatisfy { loggedOn.contains($0) && phases[$0] == .live }
+    }
+}
+
+/// Why a runtime call could not be served.
+public enum AgentRuntimeError: Error, Sendable, CustomStringConvertible {
+    case notStarted
+    case stopped
+    case timedOut(String)
+
+    public var description: String {
+        switch self {
+        case .notStarted: return "the agent is not started"
+        case .stopped: return "the agent has stopped"
+        case .timedOut(let what): return "timed out waiting for \(what)"
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import NIOCore
+import Testing
+
+@testable import FIXCore
+
+@Suite struct CodecTests {
+    /// A NewOrderSingle whose every byte is known (BodyLength and CheckSum computed by hand).
+    static let goldenOrder =
+        "8=FIX.4.4|9=163|35=D|34=2|49=CB|52=20261126-09:30:00.123|56=BRK|1=ACC|11=ORD-1|38=002000.00|40=2"
+        + "|44=1.10500|54=1|55=EUR/USD|59=0|60=20261126-09:30:00.123|453=1|448=P1|447=D|452=3|10=121|"
+
+    func goldenBuilder() -> FIXMessageBuilder {
+        var b = FIXMessageBuilder(msgType: "D")
+        b.set(FIXTag.transactTime, UTCTimestamp("20261126-09:30:00.123")!)
+        b.set(FIXTag.symbol, "EUR/USD")
+        b.group(453, count: 1) { g in
+            g.append(448, "P1")
+            g.append(447, "D")
+            g.append(452, "3")
+        }
+        b.set(FIXTag.side, Character("1"))
+        b.set(FIXTag.price, FixedDecimal("1.10500")!)
+        b.set(FIXTag.orderQty, "002000.00")
+        b.set(FIXTag.ordType, Character("2"))
+        b.set(FIXTag.timeInForce, Character("0"))
+        b.set(FIXTag.clOrdID, "ORD-1")
+        b.set(FIXTag.account, "ACC")
+        b.set(FIXTag.targetCompID, "BRK")
+        b.set(FIXTag.sendingTime, UTCTimestamp("20261126-09:30:00.123")!)
+        b.set(FIXTag.senderCompID, "CB")
+        b.set(FIXTag.msgSeqNum, 2)
+        return b
+    }
+
+    @Test func encodesTheGoldenOrder() throws {
+        let built = goldenBuilder().build()
+        #expect(built.debugDescription == Self.goldenOrder)
+        let parsed = try FIXMessage(pipeDelimited: Self.goldenOrder)
+        #expect(parsed == built)
+        #expect(fix44.validate(parsed) == nil)
+        // Values keep their bytes through a parse and a copy.
+        #expect(parsed[38] == "002000.00")
+        #expect(parsed[44] == "1.10500")
+        #expect(FIXMessageBuilder(copying: parsed).build() == parsed)
+        #expect(fix44.canonicalBuilder(copying: parsed).build() == parsed)
+    }
+
+    @Test func reusedBuilderAndBufferEncodeTheSameBytes() {
+        var b = goldenBuilder()
+        var out = ByteBufferAllocator().buffer(capacity: 64)
+        for _ in 0..<3 {
+            out.clear()
+            b.encode(into: &out)
+            #expect(String(buffer: out).replacingOccurrences(of: "\u{1}", with: "|") == Self.goldenOrder)
+            b = goldenBuilder()
+        }
+        b.reset(msgType: "0")
+        b.set(FIXTag.senderCompID, "CB")
+        #expect(b.build().debugDescription.hasPrefix("8=FIX.4.4|9=11|35=0|49=CB|10="))
+    }
+
+    @Test func builderCopiesAreIndependent() {
+        var a = FIXMessageBuilder(msgType: "D")
+        a.set(FIXTag.clOrdID, "A")
+        var b = a
+        b.set(FIXTag.clOrdID, "B")
+        b.set(FIXTag.symbol, "X")
+        a.set(FIXTag.account, "ACC")
+        #expect(a[FIXTag.clOrdID] == "A")
+        #expect(a[FIXTag.symbol] == nil)
+        #expect(b[FIXTag.clOrdID] == "B")
+        #expect(b[FIXTag.account] == nil)
+        #expect(a.build().debugDescription.contains("|1=ACC|11=A|10="))
+        #expect(b.build().debugDescription.contains("|11=B|55=X|10="))
+    }
+
+    @Test func builderGrowsPastItsInitialStorage() throws {
+        var b = FIXMessageBuilder(msgType: "B")
+        let long = String(repeating: "x", count: 1000)
+        b.set(148, long)
+        b.group(33, count: 200) { g in
+            for i in 0..<200 { g.append(58, "line \(i)") }
+        }
+        b.set(FIXTag.msgSeqNum, 1)
+        b.set(FIXTag.msgSeqNum, 7)
+        let m = b.build()
+        #expect(m[148] == long)
+        #expect(m.values(of: 58).count == 200)
+        #expect(m.values(of: 58).last == "line 199")
+        #expect(try m.int(FIXTag.msgSeqNum) == 7)
+        #expect(m.values(of: FIXTag.msgSeqNum).count == 1)
+    }
+
+    @Test func setReplacesAndRemoveDeletes() {
+        var b = FIXMessageBuilder(msgType: "D")
+        // 11 and 75 share the tag filter's bit (11 % 64 == 75 % 64).
+        b.set(11, "first")
+        b.set(75, "20261126")
+        b.set(11, "second")
+        b.set(75, "20261127")
+        #expect(b[11] == "second")
+        #expect(b[75] == "20261127")
+        b.remove(11)
+        #expect(!b.contains(11))
+        #expect(b.contains(75))
+        b.set(FIXTag.msgType, "G")
+        #expect(b.msgType == "G")
+    }
+
+    @Test func writesEveryValueType() {
+        var b = FIXMessageBuilder(msgType: "D")
+        b.set(1, -42)
+        b.set(2, Int.max)
+        b.set(3, FixedDecimal("-0.05")!)
+        b.set(4, FixedDecimal(mantissa: 12_345_678_901_234_567_890, scale: 4))
+        b.set(5, true)
+        b.set(6, false)
+        b.set(7, UTCTimestamp("19691231-23:59:59.999999")!)
+        b.set(12, UTCTimestamp("20261126-09:30:00")!)
+        b.set(13, UTCTimeOnly(nanosecondsSinceMidnight: 3_600_000_000_001, precision: .nanoseconds))
+        b.set(14, FIXDate(year: 2026, month: 2, day: 28)!)
+        b.set(15, Character("é"))
+        b.set(16, bytes: [0x41, 0x42])
+        let text = b.build().debugDescription
+        #expect(
+            text.contains(
+                "|1=-42|2=9223372036854775807|3=-0.05|4=1234567890123456.7890|5=Y|6=N|7=19691231-23:59:59.999999"
+                    + "|12=20261126-09:30:00|13=01:00:00.000000001|14=20260228|15=é|16=AB|"))
+    }
+
+    @Test func timestampsAcrossDaysUseTheRightDate() {
+        var b = FIXMessageBuilder(msgType: "D")
+        let day = Int64(86_400_000_000_000)
+        let base = UTCTimestamp("20261126-23:59:59.999")!.nanosecondsSinceEpoch
+        for (i, expected) in [
+            "20261126-23:59:59.999", "20261127-00:00:00.000", "20261126-23:59:59.999",
+            "20261231-23:59:59.999",
+        ].enumerated() {
+            let offsets: [Int64] = [0, 1_000_000, 0, 35 * day]
+            b.set(100 + i, UTCTimestamp(nanosecondsSinceEpoch: base + offsets[i]))
+            #expect(b[100 + i] == expected)
+        }
+    }
+
+    @Test func sectionTableMatchesTheStandardHeaderAndTrailer() {
+        for tag in 1...1000 {
+            let expected: UInt8 =
+                FIXTag.standardHeader.contains(tag) ? 0 : (FIXTag.standardTrailer.contains(tag) ? 2 : 1)
+            #expect(FIXMessageBuilder.section(of: tag) == expected, "tag \(tag)")
+        }
+    }
+
+    @Test func checksumAndSeparatorCountMatchAPlainLoop() {
+        var rng = SeededGenerator(state: 77)
+        for length in 0..<300 {
+            let bytes = (0..<length).map { _ in
+                UInt8.random(in: 0...3, using: &rng) == 0 ? SOH : UInt8.random(in: 0...255, using: &rng)
+            }
+            let fast = bytes.withUnsafeBytes { FIXFrameDecoder.checksumAndSeparators($0) }
+            #expect(fast.checksum == bytes.reduce(0) { ($0 + Int($1)) % 256 })
+            #expect(fast.separators == bytes.filter { $0 == SOH }.count)
+        }
+    }
+
+    @Test func quickFormatChecksAgreeWithTheParsers() {
+        var rng = SeededGenerator(state: 99)
+        let alphabet = Array("0123456789-:.9".utf8)
+        let seeds = [
+            "20261126-09:30:00.123", "20261126-09:30:00", "20240229-23:59:60.123456789", "22620411-23:47:16",
+            "16770921-00:12:44", "99991231-23:59:59", "1.5", "-0.001", "002000.00", ".5", "5.",
+        ]
+        for _ in 0..<5000 {
+            var v = Array(seeds.randomElement(using: &rng)!.utf8)
+            for _ in 0..<Int.random(in: 0...2, using: &rng) where !v.isEmpty {
+                let at = Int.random(in: 0..<v.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: v[at] = alphabet.randomElement(using: &rng)!
+                case 1: v.remove(at: at)
+                default: v.insert(alphabet.randomElement(using: &rng)!, at: at)
+                }
+            }
+            v.withUnsafeBytes { raw in
+                #expect(
+                    UTCTimestamp.isWellFormed(raw) == (UTCTimestamp.parse(raw) != nil),
+                    "\(String(decoding: v, as: UTF8.self))")
+                #expect(
+                    FixedDecimal.isWellFormed(raw) == (FixedDecimal.parse(raw) != nil),
+                    "\(String(decoding: v, as: UTF8.self))")
+            }
+        }
+    }
+
+    @Test func timestampsOutsideTheRepresentableRangeAreMalformed() throws {
+        #expect(UTCTimestamp("99991231-23:59:59") == nil)
+        #expect(UTCTimestamp("00010101-00:00:00") == nil)
+        #expect(UTCTimestamp("22620411-23:47:16.854") != nil)
+        let m = rawMessage(
+            header("D") + "|"
+                + nosBody.replacingOccurrences(of: "60=20261126-09:30:00.123", with: "60=99991231-23:59:59"))
+        #expect(fix44.validate(m) == FIXRejectInfo(.incorrectDataFormat, refTagID: 60, refMsgType: "D"))
+        #expect(throws: FIXFieldError.self) { try m.timestamp(60) }
+    }
+
+    @Test func findsSeparatorsWordByWord() {
+        for length in 0..<40 {
+            for at in 0...length {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                if at < length { bytes[at] = SOH }
+                let found = bytes.withUnsafeBytes { FIXFrameDecoder.findSOH($0, from: 0, end: length) }
+                #expect(found == at)
+            }
+        }
+    }
+}
