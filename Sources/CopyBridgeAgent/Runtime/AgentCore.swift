@@ -152,7 +152,7 @@ final class AgentCore: @unchecked Sendable {
                     knownSymbols.insert(fill.symbol)
                 case .followerStateChanged(let id, let status):
                     activity.followerStatus[id] = Self.describe(status)
-                case .journal, .send, .decision, .sessionPhaseChanged:
+                case .journal, .send, .decision, .sessionPhaseChanged, .alert:
                     continue
                 }
             }
@@ -217,7 +217,7 @@ final class AgentCore: @unchecked Sendable {
                 {
                     work.sent.append((intent, AgentClock.monotonicNanos()))
                 }
-            case .decision, .fill, .followerStateChanged, .sessionPhaseChanged:
+            case .decision, .fill, .followerStateChanged, .sessionPhaseChanged, .alert:
                 work.actions.append(action)
             }
         }
@@ -440,6 +440,7 @@ final class AgentCore: @unchecked Sendable {
             case .sessionPhaseChanged(let session, let phase):
                 slots[session]?.phase = phase
                 if phase != .recovering || printsActivity { say(work.wall, "SESSION \(session) \(phase.rawValue)") }
+            case .alert(let alert): riskAlert(alert, wall: work.wall)
             case .journal, .send:
                 preconditionFailure("journal records and sends are executed on the copy path")
             }
@@ -562,6 +563,23 @@ final class AgentCore: @unchecked Sendable {
             if !f.isCopy { text += " (his own trade)" }
             say(wall, text)
         }
+    }
+
+    /// A breaker tripped or was reset, or suspicious activity was seen: the audit trail and the console.
+    /// (The breaker's state itself is in the engine's `.breaker` record.)
+    private func riskAlert(_ alert: RiskAlert, wall: Int64) {
+        journal.append(
+            AuditRecord.alert(
+                AlertAudit(
+                    alert: alert.breaker, active: alert.kind != .reset, message: alert.message, value: .nan,
+                    threshold: .nan, at: alert.at)))
+        let word: String
+        switch alert.kind {
+        case .tripped: word = "TRIPPED"
+        case .reset: word = "RESET"
+        case .warning: word = "WARNING"
+        }
+        say(wall, "RISK \(word) \(alert.breaker) \(alert.reason.rawValue): \(alert.message)")
     }
 
     private static func word(_ reason: ReasonCode) -> String {
