@@ -8,7 +8,13 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run performance benchmarks.",
-        subcommands: [CodecBenchCommand.self, CodecCorpusCommand.self]
+        // One per line, so that branches adding benchmarks merge cleanly.
+        subcommands: [
+            CodecBenchCommand.self,
+            CodecCorpusCommand.self,
+            CopyBenchCommand.self,
+            LoopbackBenchCommand.self,
+        ]
     )
 }
 

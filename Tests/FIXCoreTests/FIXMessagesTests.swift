@@ -176,7 +176,7 @@ let corpusMessages: [FIXMessage] = {
         l.set(FIXTag.sendingTime, UTCTimestamp("20261126-09:30:00.124")!)
         let logonMessage = l.build(configuration: FIX44.dictionary.decoderConfiguration())
         #expect(FIX44.dictionary.validate(logonMessage) == nil)
-        #expect(try FIX44.Logon(logonMessage)?.rawData == Array("se\u{1}cret".utf8))
+        #expect(FIX44.Logon(logonMessage)?.rawData == Array("se\u{1}cret".utf8))
         #expect(try FIX44.Logon(logonMessage)?.rawDataLength == 7)
     }
 

@@ -1,0 +1,105 @@
+import ArgumentParser
+import CopyBridgeAgent
+import CopyBridgeBench
+import Foundation
+
+/// `copybridge bench copy`: the copy engine's tick-to-copy in process.
+struct CopyBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Measure the copy engine's tick-to-copy in process (decode, engine, encode).",
+        discussion: """
+            For 1, 100 and 1 000 followers over 4 broker sessions, or --followers N; one JSON line per \
+            configuration, in nanoseconds. `bench loopback` measures the whole agent over TCP.
+            """
+    )
+
+    @Option(help: "Samples per configuration.")
+    var iterations: Int = 10_000
+
+    @Option(help: "Followers of the provider: one configuration with this many.")
+    var followers: Int?
+
+    func validate() throws {
+        if iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+        if let followers, followers < 1 { throw ValidationError("--followers must be at least 1") }
+    }
+
+    func run() throws {
+        if let followers {
+            print(CopyBenchmark(followers: followers).run(iterations: iterations).jsonLine)
+        } else {
+            print(runCopyBenchmark(iterations: iterations))
+        }
+    }
+}
+
+/// `copybridge bench loopback`: the whole agent's tick-to-copy on the wire.
+struct LoopbackBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loopback",
+        abstract: "Measure tick-to-copy on the wire: the whole agent against a simulated broker over loopback TCP.",
+        discussion: """
+            The agent (journal, sessions, stores, ledger) and a simulated broker run in this process and \
+            talk over loopback TCP. tcpdump captures the traffic with kernel timestamps: from the provider's \
+            ExecutionReport leaving the broker on the drop-copy connection to the first and the last \
+            follower NewOrderSingle arriving at it. A raw SwiftNIO echo captured in the same run is the \
+            baseline. One JSON line per follower count, in microseconds, with the ratios to the baseline.
+
+            Needs tcpdump and the right to capture (Benchmarks/bench-copy-loopback.sh installs it); without \
+            it, only the agent's own clock is reported.
+            """
+    )
+
+    @Option(help: "Followers of the provider; repeat for several configurations.")
+    var followers: [Int] = [1, 50]
+
+    @Option(help: "Measured provider fills per configuration.")
+    var signals: Int = 2_000
+
+    @Option(help: "Fills before measuring.")
+    var warmup: Int = 200
+
+    @Option(name: .customLong("journal-sync"), help: "JournalSync of the agent (always, batch or never).")
+    var journalSync: String = "never"
+
+    @Option(name: .customLong("store-sync"), help: "FileStoreSync of the agent's sessions (always, batch or never).")
+    var storeSync: String = "never"
+
+    @Flag(name: .customLong("no-capture"), help: "No packet capture: the agent's own clock only.")
+    var noCapture = false
+
+    @Option(help: "Keep the capture and the agent's data in this folder (one subfolder per configuration).")
+    var folder: String?
+
+    @Flag(name: .customLong("no-ledger"), help: "Run the agent without its ledger.")
+    var noLedger = false
+
+    func validate() throws {
+        if signals < 1 || warmup < 0 { throw ValidationError("--signals must be positive, --warmup not negative") }
+        if followers.isEmpty || followers.contains(where: { $0 < 1 }) {
+            throw ValidationError("--followers must be at least 1")
+        }
+        if JournalSyncPolicy(rawValue: journalSync) == nil {
+            throw ValidationError("--journal-sync must be always, batch or never")
+        }
+        if !["always", "batch", "never"].contains(storeSync) {
+            throw ValidationError("--store-sync must be always, batch or never")
+        }
+    }
+
+    func run() async throws {
+        for count in followers {
+            var options = LoopbackCopyBenchmark.Options()
+            options.signals = signals
+            options.warmup = warmup
+            options.followers = count
+            options.journalSync = JournalSyncPolicy(rawValue: journalSync)!
+            options.storeSync = storeSync
+            options.capture = !noCapture
+            options.folder = folder.map { "\($0)/followers-\(count)" }
+            options.ledger = !noLedger
+            print(try await LoopbackCopyBenchmark.run(options).jsonLine)
+        }
+    }
+}
