@@ -73,7 +73,7 @@ public struct AgentRuntimeOptions: Sendable {
 /// its recovery, so every session is settled with its broker (order status, then positions) when it
 /// logs on, before anything new is sent; then the sessions start, with the copy path in their
 /// handler on one event loop, a tick timer, market data subscriptions, and the HTTP server.
-public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable {
+public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCommandSink, Sendable {
     public static let version = "0.1.0"
 
     public let configuration: AgentConfiguration
@@ -435,10 +435,24 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
                 name: configuration.agent.name, version: Self.version, startedAt: running.startedAt, mode: "stopped"))
     }
 
+    /// Operator commands (the HTTP admin API, `copybridge ctl`): carried out by the copy engine's
+    /// operator commands through ``EngineAdminHandler``, on the engine's loop (see ``submit(_:actor:reason:)``).
     public func handle(_ command: AdminCommand, actor: String, reason: String?) async throws -> AdminCommandResult {
+        try await EngineAdminHandler(sink: self, currency: configuration.agent.accountCurrency)
+            .handle(command, actor: actor, reason: reason)
+    }
+
+    /// Runs `command` on the engine's loop: checked, journaled with `actor` and `reason` when it
+    /// applies (and audited with its outcome either way), and its orders sent like the copy path's.
+    public func submit(_ command: OperatorCommand, actor: String, reason: String?) async throws -> EngineCommandReceipt
+    {
         guard let core = running?.core else { throw AdminCommandError.refused("the agent is not running") }
-        let result = try await core.loop.submit { core.command(command, actor: actor, reason: reason) }.get()
-        return try result.get()
+        return try await core.loop.submit { core.submit(command, actor: actor, reason: reason) }.get()
+    }
+
+    public func engineState() async throws -> EngineStateView {
+        guard let core = running?.core else { throw AdminCommandError.refused("the agent is not running") }
+        return try await core.loop.submit { core.engine.stateView() }.get()
     }
 }
 
