@@ -89,6 +89,8 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         var tick: RepeatedTask?
         var services: ServiceGroup?
         var servicesTask: Task<Void, any Error>?
+        /// Completes when the HTTP server accepts connections (fails if it cannot listen).
+        var httpListening: EventLoopFuture<SocketAddress>?
         var startedAt: Date
         var dashboardRefreshMs: Int
         var mode: String
@@ -122,12 +124,23 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
             guard case .idle = phase else { throw AgentStartError("the agent was started twice") }
             phase = .starting
         }
+        let running: Running
         do {
-            let running = try await launch()
+            running = try await launch()
             state.withLock { $0 = .running(running) }
         } catch {
             state.withLock { $0 = .stopped(nil) }
             throw error
+        }
+        // The dashboard and admin API are part of a started agent: a port already in use is a start
+        // failure, not a warning lost in the log while copying goes on unobserved.
+        if let listening = running.httpListening {
+            do {
+                _ = try await listening.get()
+            } catch {
+                await stop()
+                throw AgentStartError("the HTTP server did not start: \(error)")
+            }
         }
     }
 
@@ -277,12 +290,18 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         case .port(let port): admin.port = port
         }
         let core = running.core
+        let listening = ListeningSignal(core.loop.makePromise(of: SocketAddress.self))
         let server: AgentHTTPServer
         do {
             server = try AgentHTTPServer(
                 configuration: admin, stateSource: self, commandHandler: self, registry: registry,
-                logger: options.logger, onListening: { [self] bound in httpAddress.withLock { $0 = bound } })
+                logger: options.logger,
+                onListening: { [self] bound in
+                    httpAddress.withLock { $0 = bound }
+                    listening.complete(.success(bound))
+                })
         } catch {
+            listening.complete(.failure(AgentStartError("\(error)")))
             throw AgentStartError("\(error)")
         }
         let monitor = AlertMonitor(metrics: metrics) { transitions in
@@ -290,7 +309,19 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         }
         let services = ServiceGroup(services: [server, monitor], logger: options.logger)
         running.services = services
-        running.servicesTask = Task { try await services.run() }
+        running.servicesTask = Task {
+            do {
+                try await services.run()
+                listening.complete(.failure(AgentStartError("the HTTP server stopped before it listened")))
+            } catch {
+                listening.complete(.failure(error))
+                throw error
+            }
+        }
+        core.loop.scheduleTask(in: .seconds(30)) {
+            listening.complete(.failure(AgentStartError("the HTTP server was not listening after 30 s")))
+        }
+        running.httpListening = listening.future
     }
 
     // MARK: Stopping
@@ -478,5 +509,23 @@ public enum ConsoleOutput {
     /// Waits until everything given so far is written.
     public static func flush() {
         queue.sync {}
+    }
+}
+
+/// A promise completed by whichever comes first: the server listening, failing, or a timeout.
+private final class ListeningSignal: Sendable {
+    private let promise: Mutex<EventLoopPromise<SocketAddress>?>
+    let future: EventLoopFuture<SocketAddress>
+
+    init(_ promise: EventLoopPromise<SocketAddress>) {
+        self.promise = Mutex(promise)
+        self.future = promise.futureResult
+    }
+
+    func complete(_ result: Result<SocketAddress, any Error>) {
+        promise.withLock { p in
+            p?.completeWith(result)
+            p = nil
+        }
     }
 }
