@@ -497,6 +497,9 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
     public var providers: [ProviderConfig]
     public var followers: [FollowerConfig]
     public var sessions: [BrokerSessionConfig]
+    /// The currency of the followers' accounts, in which notional limits and leverage are counted:
+    /// a pair's price is in its quote currency and is converted through the marks.
+    public var accountCurrency = "USD"
 
     public init(providers: [ProviderConfig], followers: [FollowerConfig], sessions: [BrokerSessionConfig]) {
         self.providers = providers

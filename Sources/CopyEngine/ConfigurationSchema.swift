@@ -183,7 +183,7 @@ public enum CopyConfigSchema {
             "Largest order, quantity × price in his account currency (0: no limit)."),
         CopyConfigKey(
             "MaxPositionNotional", .follower, .decimal, "0",
-            "Largest copied position per symbol, quantity × price (0: no limit)."),
+            "Largest copied position per symbol, quantity × price in his account currency (0: no limit)."),
         CopyConfigKey(
             "MaxOpenPositions", .follower, .integer, "0",
             "Most symbols with a copied position at once; a new symbol beyond it is not copied (0: no limit)."),

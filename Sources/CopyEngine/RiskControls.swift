@@ -13,6 +13,31 @@ extension CopyEngine {
         return nil
     }
 
+    /// What one unit of `s` is worth in the account currency, for notional limits and leverage.
+    ///
+    /// A pair `BASE/QUOTE` is priced in QUOTE: one unit is worth the price when QUOTE is the account
+    /// currency, exactly 1 when BASE is (a USD/JPY unit is one dollar), and otherwise the price
+    /// converted through the mark of `QUOTE/ACCOUNT` or `ACCOUNT/QUOTE`; nil when no mark converts
+    /// it (increases are then held with `no-mark`, never guessed). Symbols that are not pairs are
+    /// taken as priced in the account currency.
+    func unitValue(_ f: Int, _ s: Int) -> FixedDecimal? {
+        guard let px = referencePrice(f, s) else { return nil }
+        let name = symbols.names[s]
+        guard let slash = name.firstIndex(of: "/") else { return px }
+        let base = name[..<slash]
+        let quote = name[name.index(after: slash)...]
+        let account = configuration.accountCurrency
+        if quote == account { return px }
+        if base == account { return 1 }
+        if let i = symbols.ids["\(quote)/\(account)"], let mid = currentMark(i)?.mid, mid.isPositive {
+            return FixedDecimal.checkedProduct(px, mid)
+        }
+        if let i = symbols.ids["\(account)/\(quote)"], let mid = currentMark(i)?.mid, mid.isPositive {
+            return px.divided(by: mid, scale: 10, .halfEven)
+        }
+        return nil
+    }
+
     /// His equity now: the base plus the P&L of his copies since it was set.
     func currentEquity(_ f: Int) -> FixedDecimal? {
         guard let base = followers[f].equity else { return nil }
@@ -26,7 +51,7 @@ extension CopyEngine {
         for s in followers[f].knownSymbols where s != excluded {
             let st = followers[f].symbols[s]
             let exposure = (st.managed + st.working).magnitude
-            guard !exposure.isZero, let px = referencePrice(f, s) else { continue }
+            guard !exposure.isZero, let px = unitValue(f, s) else { continue }
             gross += FixedDecimal.checkedProduct(exposure, px) ?? FixedDecimal.moneyLimit
         }
         return gross
@@ -49,7 +74,7 @@ extension CopyEngine {
             followerID: followers[f].config.followerID, symbol: symbols.names[s],
             limits: followers[f].symbols[s].limits,
             exposure: exposure, contractSize: followers[f].symbols[s].contractSize, account: account)
-        if account.needsPrice { context.price = referencePrice(f, s) }
+        if account.needsPrice { context.price = unitValue(f, s) }
         if account.maxLeverage.isPositive {
             context.equity = currentEquity(f)
             context.otherGrossNotional = grossNotional(f, excluding: s)

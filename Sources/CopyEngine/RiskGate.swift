@@ -21,8 +21,8 @@ public struct RiskLimits: Sendable, Equatable {
     }
 }
 
-/// A follower's limits across symbols. Notionals are quantity (units) × price, in the quote
-/// currency, which is taken to be his account currency (as risk-percent sizing does).
+/// A follower's limits across symbols. Notionals are quantity (units) × the value of one unit in
+/// his account currency (the engine converts a pair's quote currency through the marks).
 public struct AccountLimits: Sendable, Equatable {
     /// 0: no limit (all of them).
     public var maxOrderNotional: FixedDecimal
@@ -61,7 +61,8 @@ public struct RiskContext: Sendable {
     /// Units per quantity unit of his session: findings report quantities as the keys are written.
     public var contractSize: FixedDecimal
     public var account: AccountLimits
-    /// The price of one unit (the mark's mid, else the provider's price), for notional limits.
+    /// The value of one unit in the account currency (from the mark's mid, else the provider's
+    /// price), for notional limits.
     public var price: FixedDecimal?
     /// His equity, for MaxLeverage.
     public var equity: FixedDecimal?

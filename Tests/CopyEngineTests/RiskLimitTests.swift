@@ -229,3 +229,36 @@ struct RiskLimitTests {
         #expect(gate.reviewOrder(-110_000, context: context).reasons == [.noMark])
     }
 }
+
+/// Notional limits count in the account currency (USD here) whatever the pair's quote currency.
+@Suite("Notional limits in the account currency")
+struct NotionalCurrencyTests {
+    @Test func aUSDBasedPairIsWorthOneDollarPerUnit() throws {
+        var w = try RiskLimitTests.world { $0.maxOrderNotional = 55_000 }
+        w.mark("150", symbol: "USD/JPY")
+        w.providerFill(side: "1", qty: "100000", px: "150", symbol: "USD/JPY")
+        // 100 000 units of USD/JPY are 100 000 USD (not 15 000 000 JPY counted as dollars).
+        let clamp = try #require(w.decisions(.clampedMaxOrderNotional).first)
+        #expect(clamp.detail == "limit=MaxOrderNotional value=100000 bound=55000")
+        #expect(w.orderLines().first == "1:55000")
+    }
+
+    @Test func aCrossPairIsConvertedThroughTheMarkOfItsQuoteCurrency() throws {
+        var w = try RiskLimitTests.world { $0.maxOrderNotional = 55_000 }
+        w.mark("150", symbol: "USD/JPY")
+        w.mark("160", symbol: "EUR/JPY")
+        w.providerFill(side: "1", qty: "100000", px: "160", symbol: "EUR/JPY")
+        // One EUR/JPY unit: 160 JPY ÷ 150 JPY per USD = 1.0666666667 USD; 55 000 USD buys 51 000 units.
+        let clamp = try #require(w.decisions(.clampedMaxOrderNotional).first)
+        #expect(clamp.detail == "limit=MaxOrderNotional value=106666.6667 bound=55000")
+        #expect(w.orderLines().first == "1:51000")
+    }
+
+    @Test func withoutAMarkToConvertTheIncreaseIsHeldNotGuessed() throws {
+        var w = try RiskLimitTests.world { $0.maxOrderNotional = 55_000 }
+        w.mark("160", symbol: "EUR/JPY")
+        w.providerFill(side: "1", qty: "10000", px: "160", symbol: "EUR/JPY")
+        #expect(w.orderLines().isEmpty)
+        #expect(w.decisions(.noMark).first?.symbol == "EUR/JPY")
+    }
+}

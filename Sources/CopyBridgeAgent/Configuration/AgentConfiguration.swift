@@ -63,7 +63,9 @@ public struct AgentConfiguration: Sendable {
         }
         self.sessions = sessions
         switch EngineSettings.build(file) {
-        case .success(let engine): self.engine = engine
+        case .success(var engine):
+            engine.accountCurrency = agent.accountCurrency
+            self.engine = engine
         case .failure(let error): throw error
         }
         if let block = file.blocks(of: .admin).first {
