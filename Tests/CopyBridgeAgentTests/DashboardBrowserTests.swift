@@ -205,3 +205,57 @@ struct DashboardBrowserTests {
         #expect(!page.main.contains("null"))
     }
 }
+
+/// The dashboard of a running agent (embedded simulated brokers, real sessions, real copies), as a
+/// browser renders it: it loads, shows the agent's own numbers, and follows them as copies happen.
+@Suite("Dashboard of a running agent in a headless browser", .serialized)
+struct LiveDashboardBrowserTests {
+    @Test(
+        .enabled(
+            if: Chromium.installed != nil,
+            "chromium is not installed: apt-get install -y chromium to run the dashboard browser test"))
+    func showsTheRunningAgentsCopiesAndFollowsThem() async throws {
+        let chromium = try #require(Chromium.installed)
+        let folder = try TestFolder()
+        var options = AgentRuntimeOptions.quietTests
+        options.http = .port(0)
+        try await withRuntime(twoBrokerSettings(admin: true), folder: folder, options: options) { runtime in
+            try await runtime.waitUntil("every session live", timeout: .seconds(60)) { $0.allLive(twoBrokerSessions) }
+            let port = try #require(runtime.httpListeningAddress?.port)
+            let url = "http://127.0.0.1:\(port)/"
+            let sim = try #require(runtime.simulator)
+
+            try await sim.providerTrades("LIVE-1", "EUR/USD", .buy, 100000)
+            try await runtime.waitUntil("the first copies filled", timeout: .seconds(60)) {
+                $0.filledOrders == 3 && $0.liveOrders == 0
+            }
+            let first = DumpedPage(html: try await chromium.dumpDOM(url))
+
+            try await sim.providerTrades("LIVE-2", "EUR/USD", .sell, 40000)
+            try await runtime.waitUntil("the second copies filled", timeout: .seconds(60)) {
+                $0.filledOrders == 6 && $0.liveOrders == 0
+            }
+            let second = DumpedPage(html: try await chromium.dumpDOM(url))
+
+            for page in [first, second] {
+                #expect(page.contains(#"data-loaded="true""#), "the page rendered the agent's state")
+                #expect(page.text(id: "agent-mode") == "paper")
+                for session in twoBrokerSessions {
+                    #expect(page.contains(#"<tr data-session="\#(session)">"#), "session \(session) is listed")
+                }
+                #expect(page.contains(#"data-state="logged-on""#))
+                for follower in ["bob", "carl", "lena"] {
+                    #expect(page.contains(#"<tr data-follower="\#(follower)">"#), "follower \(follower) is listed")
+                }
+                #expect(page.text(id: "kpi-fill-rate") == "100.00 %")
+                #expect(!page.main.contains("NaN") && !page.main.contains("undefined"))
+            }
+            // The agent's own counts, and they change with the copies.
+            #expect(first.text(id: "kpi-signals") == "1")
+            #expect(second.text(id: "kpi-signals") == "2")
+            let firstExecIDs = first.main.html.matches(of: #/data-exec-id="/#).count
+            let secondExecIDs = second.main.html.matches(of: #/data-exec-id="/#).count
+            #expect(firstExecIDs == 3 && secondExecIDs == 6, "recent copies: \(firstExecIDs), then \(secondExecIDs)")
+        }
+    }
+}
