@@ -161,6 +161,9 @@ final class AgentCore: @unchecked Sendable {
         if scan.tornTailBytes > 0 { note += "; dropped a torn tail of \(scan.tornTailBytes) bytes" }
         journal.append(AuditRecord.note(note, at: wall))
         execute(engine.handle(.recoveryComplete(at: wall)), session: nil, trigger: nil, wall: wall, received: 0)
+        // The gauges change with the states; until the first change they must still say where they stand.
+        updateFollowerCounts()
+        updateProviderCounts()
         return replayed
     }
 
@@ -364,6 +367,7 @@ final class AgentCore: @unchecked Sendable {
         metrics.updateSession(
             name, state: slot.loggedOn ? .loggedOn : (slot.connecting ? .connecting : .down),
             nextSenderSeqNum: driver.nextSenderMsgSeqNum, nextTargetSeqNum: driver.nextTargetMsgSeqNum)
+        updateProviderCounts()
     }
 
     // MARK: Timer
@@ -502,7 +506,7 @@ final class AgentCore: @unchecked Sendable {
                         orderID: intent.clOrdID, followerID: record.snapshot.follower, account: record.account,
                         symbol: intent.symbol, isBuy: intent.side == .buy, quantity: record.quantity,
                         providerID: signal.providerID, signalExecID: signal.execID, signalReceivedAt: signal.receivedAt,
-                        sentAt: work.wall))
+                        sentAt: Self.wallTime(ofMonotonic: at, since: work.received, wall: work.wall)))
             }
         }
         if printsActivity {
@@ -574,6 +578,16 @@ final class AgentCore: @unchecked Sendable {
         }
     }
 
+    /// The wall time of a monotonic `instant` after `since` (monotonic), whose wall time is `wall`: an
+    /// order's sending time from its work's start. (The work's own wall time is when the triggering
+    /// message arrived; taken as the sending time, every copy looked sent the instant its signal arrived.)
+    static func wallTime(ofMonotonic instant: UInt64, since: UInt64, wall: Int64) -> Int64 {
+        guard since > 0, instant >= since else {
+            return AgentClock.wallNanos() - Int64(AgentClock.monotonicNanos() &- instant)
+        }
+        return wall + Int64(instant - since)
+    }
+
     static func describe(_ status: FollowerStatus) -> String {
         switch status {
         case .active: return "active"
@@ -588,6 +602,15 @@ final class AgentCore: @unchecked Sendable {
             counts[Self.state(engine.followerStatus(f.followerID) ?? .active), default: 0] += 1
         }
         metrics.updateFollowerCounts(counts)
+    }
+
+    /// A provider is active while the session its fills arrive on is logged on, as in the snapshot.
+    private func updateProviderCounts() {
+        var counts: [ProviderSnapshot.State: Int] = [:]
+        for p in configuration.engine.providers {
+            counts[(slots[p.sessionName]?.loggedOn ?? false) ? .active : .suspended, default: 0] += 1
+        }
+        metrics.updateProviderCounts(counts)
     }
 
     static func state(_ status: FollowerStatus) -> FollowerSnapshot.State {
