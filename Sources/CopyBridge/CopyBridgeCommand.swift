@@ -12,6 +12,7 @@ struct CopyBridgeCommand: AsyncParsableCommand {
             AuditCommand.self,
             BenchCommand.self,
             CheckConfigCommand.self,
+            CtlCommand.self,
             LedgerCommand.self,
             ReportCommand.self,
             RunCommand.self,

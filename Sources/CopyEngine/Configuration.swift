@@ -123,6 +123,92 @@ public enum EquitySource: Sendable, Equatable, Codable {
     case broker
 }
 
+/// What happens to an increase that would take a follower beyond one of his limits.
+///
+/// Limits gate new exposure only: reductions always pass (MaxOrderQty and MaxOrderNotional still
+/// split them into several orders), and a price move never forces a reduction.
+public enum ExceedPolicy: String, Sendable, CaseIterable, Codable {
+    /// Copy what fits: the target and the orders are cut down to the limit (the rest of a large
+    /// order follows in further orders, one at a time).
+    case clamp
+    /// Do not copy an increase whose copy would break a limit; later reductions scale from what he
+    /// did copy.
+    case skip
+}
+
+/// What a tripped loss breaker does to a follower.
+public enum LossAction: String, Sendable, CaseIterable, Codable {
+    /// No orders at all (like a pause): his copies stay as they are.
+    case disable
+    /// Only reductions: he follows the provider's closes, never an increase.
+    case closeOnly = "close-only"
+    /// Close every copied position now, then take no new exposure.
+    case closeAll = "close-all"
+}
+
+/// How a broker breaker (reject storm, session down) lets copying resume.
+public enum BreakerResume: String, Sendable, CaseIterable, Codable {
+    /// After `BreakerCooldownMs` with the session logged on.
+    case auto
+    /// Only by `reset-breaker`.
+    case manual
+}
+
+/// What suspicious provider activity does.
+public enum SuspiciousAction: String, Sendable, CaseIterable, Codable {
+    /// Suspend the provider for every follower and raise an alert.
+    case suspend
+    /// Raise an alert only.
+    case alert
+}
+
+/// A loss limit: an amount of the account currency, or a percentage of the start-of-day equity.
+public enum LossLimit: Sendable, Equatable, Codable, CustomStringConvertible {
+    case amount(FixedDecimal)
+    case percent(FixedDecimal)
+
+    /// `500` or `5%`.
+    public init?(_ text: String) {
+        let t = text.trimmed
+        if t.hasSuffix("%") {
+            guard let d = FixedDecimal(String(t.dropLast()).trimmed), d.isPositive, d <= 100 else { return nil }
+            self = .percent(d)
+        } else {
+            guard let d = FixedDecimal(t), d.isPositive else { return nil }
+            self = .amount(d)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .amount(let a): return a.description
+        case .percent(let p): return "\(p)%"
+        }
+    }
+}
+
+/// Loss protection of one account (a follower's copies or a provider's own trading).
+///
+/// Equity is the configured or broker-reported equity plus the realised and unrealised P&L the
+/// engine computed since that value was set (see `LossProtection.swift` for the approximation).
+public struct LossLimits: Sendable, Equatable {
+    /// Largest loss of one trading day (nil: off).
+    public var dailyLoss: LossLimit?
+    /// Largest fall from the equity peak, in percent (0: off).
+    public var maxDrawdownPct: FixedDecimal = 0
+    /// When the trading day starts, in minutes after midnight UTC.
+    public var dayStartMinute: Int = 0
+
+    public init(dailyLoss: LossLimit? = nil, maxDrawdownPct: FixedDecimal = 0, dayStartMinute: Int = 0) {
+        self.dailyLoss = dailyLoss
+        self.maxDrawdownPct = maxDrawdownPct
+        self.dayStartMinute = dayStartMinute
+    }
+
+    /// Whether any check is on.
+    public var isActive: Bool { dailyLoss != nil || maxDrawdownPct.isPositive }
+}
+
 // MARK: - Symbol mapping
 
 /// Translates canonical symbols (as the provider's session reports them, `EUR/USD`) to a
@@ -244,6 +330,21 @@ public struct ProviderConfig: Sendable, Equatable {
     public var account: String
     /// Her equity, for equity-ratio sizing (`Equity`).
     public var equity: EquitySource = .broker
+    /// Daily loss and drawdown on her own equity; a breach suspends her for every follower.
+    public var loss = LossLimits()
+    /// More fills than this within `fillWindowMs` suspends her (0: off).
+    public var maxFillsPerWindow: Int = 0
+    public var fillWindowMs: Int = 60_000
+    /// A fill larger than this multiple of the median of her last `fillSizeHistory` fills (in the
+    /// symbol's units) suspends her (0: off), once she has `fillSizeMinHistory` fills.
+    public var maxFillSizeMultiple: FixedDecimal = 0
+    public var fillSizeHistory: Int = 50
+    public var fillSizeMinHistory: Int = 10
+    /// Symbols she is expected to trade (`EUR*` matches by prefix; empty: any).
+    public var expectedSymbols: [String] = []
+    /// A fill in a new symbol when she has already traded this many suspends her (0: off).
+    public var maxSymbols: Int = 0
+    public var suspiciousAction: SuspiciousAction = .suspend
 
     public init(providerID: String, sessionName: String, account: String, equity: EquitySource = .broker) {
         self.providerID = providerID
@@ -300,6 +401,20 @@ public struct FollowerConfig: Sendable, Equatable {
     public var denySymbols: [String] = []
     public var tradingHours: TradingHours = .always
     public var catchUp: CatchUpMode = .none
+    /// Increases that would break a limit: cut down or not copied.
+    public var exceedPolicy: ExceedPolicy = .clamp
+    /// Largest notional of one order, |quantity| × price in the account currency (0: no limit).
+    public var maxOrderNotional: FixedDecimal = 0
+    /// Largest notional of one symbol's copied position (0: no limit).
+    public var maxPositionNotional: FixedDecimal = 0
+    /// Most symbols with a copied position or working order at once (0: no limit).
+    public var maxOpenPositions: Int = 0
+    /// Largest gross notional of all copied positions over his equity (0: no limit).
+    public var maxLeverage: FixedDecimal = 0
+    /// Daily loss and drawdown of his copies.
+    public var loss = LossLimits()
+    public var dailyLossAction: LossAction = .disable
+    public var drawdownAction: LossAction = .disable
 
     public init(
         followerID: String, providers: [ProviderLink], sessionName: String, account: String,
@@ -355,6 +470,14 @@ public struct BrokerSessionConfig: Sendable, Equatable {
     public var positionRequests: Bool = true
     /// How long a finished order is remembered (late busts and corrects still apply to it).
     public var orderRetentionMs: Int = 86_400_000
+    /// This many rejects within `rejectStormWindowMs` pause routing to the broker (0: off).
+    public var rejectStormCount: Int = 0
+    public var rejectStormWindowMs: Int = 10_000
+    /// A logout or disconnect pauses routing to the broker until the breaker resumes.
+    public var sessionDownBreaker: Bool = false
+    public var breakerResume: BreakerResume = .auto
+    /// Automatic resume: this long after the trip and after the session last logged on.
+    public var breakerCooldownMs: Int = 30_000
 
     public init(name: String) {
         self.name = name
@@ -410,6 +533,18 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
             if s.ordType == .limit && !s.tickSize.isPositive {
                 throw CopyConfigurationError(block: .session, id: s.name, key: "TickSize", message: "must be > 0")
             }
+            if s.rejectStormCount < 0 {
+                throw CopyConfigurationError(
+                    block: .session, id: s.name, key: "RejectStormCount", message: "must be ≥ 0")
+            }
+            if s.rejectStormWindowMs <= 0 {
+                throw CopyConfigurationError(
+                    block: .session, id: s.name, key: "RejectStormWindowMs", message: "must be > 0")
+            }
+            if s.breakerCooldownMs < 0 {
+                throw CopyConfigurationError(
+                    block: .session, id: s.name, key: "BreakerCooldownMs", message: "must be ≥ 0")
+            }
         }
         var accounts = Set<String>()
         for s in sessions where !s.blockAccount.isEmpty {
@@ -431,6 +566,20 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
                     block: .provider, id: p.providerID, key: "Account",
                     message: "account '\(p.account)' on '\(p.sessionName)' is used twice")
             }
+            func fail(_ key: String, _ message: String) -> CopyConfigurationError {
+                CopyConfigurationError(block: .provider, id: p.providerID, key: key, message: message)
+            }
+            try p.loss.validate(fail)
+            guard p.maxFillsPerWindow >= 0 else { throw fail("MaxFillsPerWindow", "must be ≥ 0") }
+            guard p.fillWindowMs > 0 else { throw fail("FillWindowMs", "must be > 0") }
+            guard !p.maxFillSizeMultiple.isNegative else { throw fail("MaxFillSizeMultiple", "must be ≥ 0") }
+            guard p.fillSizeHistory > 0 && p.fillSizeHistory <= 10_000 else {
+                throw fail("FillSizeHistory", "must be between 1 and 10000")
+            }
+            guard p.fillSizeMinHistory > 0 && p.fillSizeMinHistory <= p.fillSizeHistory else {
+                throw fail("FillSizeMinHistory", "must be between 1 and FillSizeHistory")
+            }
+            guard p.maxSymbols >= 0 else { throw fail("MaxSymbols", "must be ≥ 0") }
         }
         var followerIDs = Set<String>()
         for f in followers {
@@ -472,6 +621,11 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
             guard f.ratio.isPositive else { throw fail("Ratio", "must be > 0") }
             guard f.maxSignalAgeMs >= 0 else { throw fail("MaxSignalAgeMs", "must be ≥ 0") }
             guard !f.maxPriceDeviationBps.isNegative else { throw fail("MaxPriceDeviationBps", "must be ≥ 0") }
+            guard !f.maxOrderNotional.isNegative else { throw fail("MaxOrderNotional", "must be ≥ 0") }
+            guard !f.maxPositionNotional.isNegative else { throw fail("MaxPositionNotional", "must be ≥ 0") }
+            guard f.maxOpenPositions >= 0 else { throw fail("MaxOpenPositions", "must be ≥ 0") }
+            guard !f.maxLeverage.isNegative else { throw fail("MaxLeverage", "must be ≥ 0") }
+            try f.loss.validate(fail)
             switch f.sizing {
             case .fixedQty:
                 guard f.fixedQty.isPositive else { throw fail("FixedQty", "fixed-qty sizing needs FixedQty > 0") }
@@ -482,6 +636,21 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
                 break
             }
         }
+    }
+}
+
+extension LossLimits {
+    func validate(_ fail: (String, String) -> CopyConfigurationError) throws(CopyConfigurationError) {
+        switch dailyLoss {
+        case .amount(let a): guard a.isPositive else { throw fail("DailyLossLimit", "must be > 0") }
+        case .percent(let p):
+            guard p.isPositive && p <= 100 else { throw fail("DailyLossLimit", "must be > 0% and ≤ 100%") }
+        case nil: break
+        }
+        guard !maxDrawdownPct.isNegative && maxDrawdownPct <= 100 else {
+            throw fail("MaxDrawdownPct", "must be between 0 and 100")
+        }
+        guard (0..<1440).contains(dayStartMinute) else { throw fail("TradingDayReset", "must be HH:MM before 24:00") }
     }
 }
 

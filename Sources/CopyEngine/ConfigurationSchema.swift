@@ -31,6 +31,10 @@ public enum CopyConfigValueType: Sendable, Equatable {
     case weekdays
     /// A decimal amount, or `broker`.
     case equity
+    /// An amount (`500`) or a percentage (`5%`).
+    case lossLimit
+    /// `HH:MM` in UTC.
+    case timeOfDay
 
     /// The type as the documentation writes it.
     public var displayName: String {
@@ -47,6 +51,8 @@ public enum CopyConfigValueType: Sendable, Equatable {
         case .timeWindows: return "HH:MM-HH:MM,… (UTC)"
         case .weekdays: return "weekdays"
         case .equity: return "decimal|broker"
+        case .lossLimit: return "decimal|decimal%"
+        case .timeOfDay: return "HH:MM (UTC)"
         }
     }
 }
@@ -88,6 +94,33 @@ public enum CopyConfigSchema {
         CopyConfigKey(
             "Equity", .provider, .equity, "broker",
             "Her equity for equity-ratio sizing, or `broker` to use the value the agent reads from her broker."),
+        CopyConfigKey(
+            "DailyLossLimit", .provider, .lossLimit, "",
+            "Her largest loss in one trading day, an amount or a % of her start-of-day equity (empty: off); "
+                + "a breach suspends her for every follower until reset-breaker."),
+        CopyConfigKey(
+            "MaxDrawdownPct", .provider, .decimal, "0",
+            "Largest fall of her equity from its peak, in % (0: off); a breach suspends her until reset-breaker."),
+        CopyConfigKey("TradingDayReset", .provider, .timeOfDay, "00:00", "When her trading day starts (UTC)."),
+        CopyConfigKey(
+            "MaxFillsPerWindow", .provider, .integer, "0",
+            "More fills than this within FillWindowMs is suspicious (0: off)."),
+        CopyConfigKey("FillWindowMs", .provider, .integer, "60000", "The window of MaxFillsPerWindow."),
+        CopyConfigKey(
+            "MaxFillSizeMultiple", .provider, .decimal, "0",
+            "A fill larger than this multiple of the median of her last FillSizeHistory fills is suspicious (0: off)."),
+        CopyConfigKey("FillSizeHistory", .provider, .integer, "50", "Fills the median of MaxFillSizeMultiple covers."),
+        CopyConfigKey(
+            "FillSizeMinHistory", .provider, .integer, "10", "Fills needed before MaxFillSizeMultiple is judged."),
+        CopyConfigKey(
+            "ExpectedSymbols", .provider, .list, "",
+            "Canonical symbols she trades (`EUR*` matches by prefix); a fill in another is suspicious (empty: any)."),
+        CopyConfigKey(
+            "MaxSymbols", .provider, .integer, "0",
+            "A fill in a new symbol once she has traded this many distinct symbols is suspicious (0: off)."),
+        CopyConfigKey(
+            "SuspiciousAction", .provider, words(SuspiciousAction.self), "suspend",
+            "Suspicious activity suspends her for every follower and raises an alert, or only raises the alert."),
         // [FOLLOWER]
         CopyConfigKey("FollowerID", .follower, .string, nil, "Unique name of the follower."),
         CopyConfigKey(
@@ -140,6 +173,33 @@ public enum CopyConfigSchema {
             "CatchUp", .follower, words(CatchUpMode.self), "none",
             "Positions opened while he was not copying: not entered, entered at market, or only at a price no worse than hers."
         ),
+        CopyConfigKey(
+            "ExceedPolicy", .follower, words(ExceedPolicy.self), "clamp",
+            "An increase beyond a limit is cut down to it (clamp) or not copied (skip); reductions always pass."),
+        CopyConfigKey(
+            "MaxOrderNotional", .follower, .decimal, "0",
+            "Largest order, quantity × price in his account currency (0: no limit)."),
+        CopyConfigKey(
+            "MaxPositionNotional", .follower, .decimal, "0",
+            "Largest copied position per symbol, quantity × price (0: no limit)."),
+        CopyConfigKey(
+            "MaxOpenPositions", .follower, .integer, "0",
+            "Most symbols with a copied position at once; a new symbol beyond it is not copied (0: no limit)."),
+        CopyConfigKey(
+            "MaxLeverage", .follower, .decimal, "0",
+            "Largest gross notional of his copied positions over his equity (0: no limit)."),
+        CopyConfigKey(
+            "DailyLossLimit", .follower, .lossLimit, "",
+            "Largest loss of his copies in one trading day, an amount or a % of his start-of-day equity (empty: off)."),
+        CopyConfigKey(
+            "DailyLossAction", .follower, words(LossAction.self), "disable",
+            "When DailyLossLimit is reached: no more orders, only reductions, or close everything and stop."),
+        CopyConfigKey(
+            "MaxDrawdownPct", .follower, .decimal, "0", "Largest fall of his equity from its peak, in % (0: off)."),
+        CopyConfigKey(
+            "DrawdownAction", .follower, words(LossAction.self), "disable", "When MaxDrawdownPct is reached."),
+        CopyConfigKey(
+            "TradingDayReset", .follower, .timeOfDay, "00:00", "When his trading day starts (UTC) for DailyLossLimit."),
         // [SESSION]
         CopyConfigKey(
             "SymbolMap", .session, .symbolMap, "",
@@ -179,6 +239,19 @@ public enum CopyConfigSchema {
         CopyConfigKey(
             "OrderRetentionMs", .session, .integer, "86400000",
             "How long finished orders are remembered for late busts and corrects."),
+        CopyConfigKey(
+            "RejectStormCount", .session, .integer, "0",
+            "This many rejects within RejectStormWindowMs pause routing to the broker (0: off)."),
+        CopyConfigKey("RejectStormWindowMs", .session, .integer, "10000", "The window of RejectStormCount."),
+        CopyConfigKey(
+            "SessionDownBreaker", .session, .boolean, "N",
+            "A logout or disconnect pauses routing to the broker until the breaker resumes."),
+        CopyConfigKey(
+            "BreakerResume", .session, words(BreakerResume.self), "auto",
+            "A paused broker resumes after BreakerCooldownMs with the session logged on (auto) or by reset-breaker."),
+        CopyConfigKey(
+            "BreakerCooldownMs", .session, .integer, "30000",
+            "auto: how long after the trip, and after the session logged on, routing resumes."),
     ]
 
     /// The keys of one block, in table order.
@@ -305,6 +378,30 @@ struct SettingsReader {
         return .fixed(d)
     }
 
+    func lossLimit(_ key: String) throws(CopyConfigurationError) -> LossLimit? {
+        let v = try raw(key)
+        if v.isEmpty { return nil }
+        guard let limit = LossLimit(v) else {
+            throw error(key, "'\(v)' is neither a positive amount nor a percentage like 5%")
+        }
+        return limit
+    }
+
+    /// Minutes after midnight.
+    func timeOfDay(_ key: String) throws(CopyConfigurationError) -> Int {
+        let v = try raw(key)
+        let parts = v.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m)
+        else { throw error(key, "'\(v)' is not HH:MM") }
+        return h * 60 + m
+    }
+
+    func lossLimits() throws(CopyConfigurationError) -> LossLimits {
+        LossLimits(
+            dailyLoss: try lossLimit("DailyLossLimit"), maxDrawdownPct: try decimal("MaxDrawdownPct"),
+            dayStartMinute: try timeOfDay("TradingDayReset"))
+    }
+
     func providerLinks(_ key: String) throws(CopyConfigurationError) -> [ProviderLink] {
         var out: [ProviderLink] = []
         for item in try list(key) {
@@ -385,6 +482,15 @@ extension ProviderConfig {
         self.init(
             providerID: try r.string("ProviderID"), sessionName: try r.string("SessionName"),
             account: try r.string("Account"), equity: try r.equity("Equity"))
+        loss = try r.lossLimits()
+        maxFillsPerWindow = try r.integer("MaxFillsPerWindow")
+        fillWindowMs = try r.integer("FillWindowMs")
+        maxFillSizeMultiple = try r.decimal("MaxFillSizeMultiple")
+        fillSizeHistory = try r.integer("FillSizeHistory")
+        fillSizeMinHistory = try r.integer("FillSizeMinHistory")
+        expectedSymbols = try r.list("ExpectedSymbols")
+        maxSymbols = try r.integer("MaxSymbols")
+        suspiciousAction = try r.choice("SuspiciousAction", SuspiciousAction.self)
     }
 }
 
@@ -415,6 +521,14 @@ extension FollowerConfig {
         denySymbols = try r.list("DenySymbols")
         tradingHours = TradingHours(windows: try r.timeWindows("TradingHours"), days: try r.weekdays("TradingDays"))
         catchUp = try r.choice("CatchUp", CatchUpMode.self)
+        exceedPolicy = try r.choice("ExceedPolicy", ExceedPolicy.self)
+        maxOrderNotional = try r.decimal("MaxOrderNotional")
+        maxPositionNotional = try r.decimal("MaxPositionNotional")
+        maxOpenPositions = try r.integer("MaxOpenPositions")
+        maxLeverage = try r.decimal("MaxLeverage")
+        loss = try r.lossLimits()
+        dailyLossAction = try r.choice("DailyLossAction", LossAction.self)
+        drawdownAction = try r.choice("DrawdownAction", LossAction.self)
     }
 }
 
@@ -450,5 +564,10 @@ extension BrokerSessionConfig {
         settleTimeoutMs = try r.integer("SettleTimeoutMs")
         positionRequests = try r.boolean("PositionRequests")
         orderRetentionMs = try r.integer("OrderRetentionMs")
+        rejectStormCount = try r.integer("RejectStormCount")
+        rejectStormWindowMs = try r.integer("RejectStormWindowMs")
+        sessionDownBreaker = try r.boolean("SessionDownBreaker")
+        breakerResume = try r.choice("BreakerResume", BreakerResume.self)
+        breakerCooldownMs = try r.integer("BreakerCooldownMs")
     }
 }

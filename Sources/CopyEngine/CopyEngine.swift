@@ -49,6 +49,25 @@ public struct CopyEngine: Sendable {
     /// The ClOrdID hash state after the latest signal's parts (a cache: it only saves work).
     var signalHasher: (session: String, id: String, hasher: ClOrdIDHasher)?
 
+    // Risk: breakers, loss protection (`Breakers.swift`, `LossProtection.swift`).
+    var breakers: [BreakerState] = []
+    var breakerIndex: [String: Int] = [:]
+    /// Followers and providers with loss limits.
+    var lossFollowers: [Int] = []
+    var lossProviders: [Int] = []
+    /// Marks feed loss checks.
+    var watchesMarks = false
+    /// Symbols whose mark moved since the last loss check.
+    var riskMarkSymbols: Set<Int> = []
+    /// When a live tick last scanned for loss breaches (live-only: it never changes decisions).
+    var lossScanAt: EngineTime = .min
+    /// The earliest start of a new trading day among the loss trackers.
+    var nextLossDay: EngineTime = .min
+    /// Followers whose copies filled during this event.
+    var pendingLossChecks: [Int] = []
+    /// Trips replay derived that no `.breaker` record confirmed yet.
+    var unconfirmedTrips: Set<Int> = []
+
     // Per-event scratch.
     var now: EngineTime = 0
     var actions: [EngineAction] = []
@@ -99,6 +118,8 @@ public struct CopyEngine: Sendable {
             }
             recomputeFactors(index)
         }
+        makeBreakers()
+        watchesMarks = !lossFollowers.isEmpty || !lossProviders.isEmpty
         // Room for a few orders per follower, so the signal path does not rehash the order books.
         for si in sessions.indices {
             sessions[si].orderIndex.reserveCapacity(Swift.max(64, 4 * sessions[si].tradingFollowers.count))
@@ -118,32 +139,36 @@ public struct CopyEngine: Sendable {
             now = at
             journal(.sessionUp(session: session, at: at))
             sessionUp(si)
-        case .sessionDown(let session, let at):
+        case .sessionDown(let session, let at, let planned):
             guard let si = sessionIndex[session] else { break }
             now = at
-            journal(.sessionDown(session: session, at: at))
-            sessionDown(si)
+            journal(.sessionDown(session: session, at: at, planned: planned))
+            sessionDown(si, planned: planned)
         case .mark(let symbol, let bid, let ask, let at):
             now = at
             mark(MarkSnapshot(symbol: symbol, bid: bid, ask: ask, at: at), journaled: false)
         case .tick(let at):
             now = at
             tick()
-        case .command(let command, let at):
+        case .command(let command, let at, let actor, let reason):
             now = at
-            journal(.command(command, at: at))
-            operatorCommand(command)
+            journal(.command(command, at: at, actor: actor, reason: reason))
+            operatorCommand(command, actor: actor)
         case .recoveryBegin(let at):
             now = at
         case .replay(let record):
+            replaying = true
             replay(record)
         case .recoveryComplete(let at):
             now = at
             resolveProvisional()
             journal(.recoveryComplete(at: at))
             recoveryComplete()
+            journalUnconfirmedTrips()
         }
+        if !pendingLossChecks.isEmpty { runPendingLossChecks() }
         flushOrders()
+        replaying = false
         let out = actions
         actions = []
         return out
@@ -297,28 +322,6 @@ public struct CopyEngine: Sendable {
         }
     }
 
-    mutating func operatorCommand(_ command: OperatorCommand) {
-        switch command {
-        case .pauseFollower(let id):
-            guard let f = followerIndex[id] else { return }
-            followers[f].status = .paused
-            actions.append(.followerStateChanged(followerID: id, status: .paused))
-            decide(CopyDecision(reason: .followerPaused, followerID: id))
-        case .resumeFollower(let id):
-            guard let f = followerIndex[id] else { return }
-            resume(f)
-        case .setEquity(let id, let equity):
-            if let p = providerIndex[id] {
-                providers[p].equity = equity
-                for ref in providers[p].links { recomputeFactors(ref.follower) }
-            }
-            if let f = followerIndex[id] {
-                followers[f].equity = equity
-                recomputeFactors(f)
-            }
-        }
-    }
-
     // MARK: Queries
 
     /// A follower's status.
@@ -373,6 +376,10 @@ public struct CopyEngine: Sendable {
         for s in sessions where s.phase == .settlingOrders || s.phase == .settlingPositions {
             next = Swift.min(next ?? s.settleDeadline, s.settleDeadline)
         }
+        for si in sessions.indices where sessions[si].breakerTripped {
+            if let t = brokerResumeTime(si) { next = Swift.min(next ?? t, t) }
+        }
+        if watchesMarks { next = Swift.min(next ?? nextLossDay, nextLossDay) }
         return next
     }
 }

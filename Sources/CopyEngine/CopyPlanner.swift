@@ -52,14 +52,23 @@ extension CopyEngine {
         } else {
             accepted = a == old ? new : (a * new).divided(by: old, scale: 12, .halfEven)
         }
+        let price = ctx.price ?? providers[ctx.provider].symbols[s].entryPx
+        var detail: String?
+        if skipped == nil && !increase.isZero && followers[f].hasAcceptanceChecks,
+            let finding = reviewAcceptance(f, l, s, to: accepted, price: price)
+        {
+            skipped = finding.reason
+            detail = finding.description
+            accepted = old.isZero || old.signum != new.signum ? 0 : a
+        }
         if let r = skipped {
             decide(
                 CopyDecision(
                     reason: r, followerID: followers[f].config.followerID,
                     providerID: providers[ctx.provider].config.providerID,
-                    symbol: symbols.names[s], signal: ctx.signalID, quantity: increase))
+                    symbol: symbols.names[s], signal: ctx.signalID, quantity: increase, detail: detail))
         }
-        setAccepted(f, l, s, to: accepted, price: ctx.price ?? providers[ctx.provider].symbols[s].entryPx)
+        setAccepted(f, l, s, to: accepted, price: price)
     }
 
     /// Why an increase is not copied for link `l` of follower `f`, or nil to copy it.
@@ -72,6 +81,9 @@ extension CopyEngine {
         case .paused: return .followerPaused
         case .degraded: return .followerDegraded
         }
+        if let r = followers[f].risk.increaseBlock { return r }
+        if let r = providers[ctx.provider].blockReason { return r }
+        if sessions[followers[f].session].breakerTripped { return .brokerPaused }
         if let r = followers[f].symbols[s].filter { return r }
         if !followers[f].config.tradingHours.contains(now) { return .outsideTradingHours }
         switch followers[f].config.sizing {
@@ -228,17 +240,20 @@ extension CopyEngine {
                 }
             }
         }
+        var findings: [RiskFinding] = []
         if limits.maxPositionUnits.isPositive {
             let verdict = riskGate.reviewTarget(
                 target,
                 context: RiskContext(
                     followerID: followers[f].config.followerID, symbol: symbols.names[s], limits: limits,
-                    exposure: followers[f].symbols[s].managed))
+                    exposure: followers[f].symbols[s].managed, contractSize: followers[f].symbols[s].contractSize))
             target = verdict.quantity
-            reasons.append(contentsOf: verdict.reasons)
+            findings = verdict.findings
         }
+        if followers[f].risk.pinnedFlat { target = 0 }
         followers[f].symbols[s].target = target
         for r in reasons { decideFor(f, s, r, quantity: raw) }
+        for finding in findings { decideFor(f, s, finding.reason, quantity: raw, detail: finding.description) }
     }
 
     /// A detached symbol follows her again once every provider he copies is flat in it; what he
@@ -266,10 +281,23 @@ extension CopyEngine {
         let diff = desired - managed - working
         if diff.isZero { return }
         var blocked: ReasonCode?
-        switch followers[f].status {
-        case .active: break
-        case .paused: blocked = .followerPaused
-        case .degraded: blocked = .followerDegraded
+        var reduceOnly: ReasonCode?
+        let risk = followers[f].risk
+        if sessions[si].breakerTripped {
+            blocked = .brokerPaused
+        } else if risk.pinnedFlat {
+            // A flatten closes even a paused or degraded follower's copies.
+            reduceOnly = .followerFlattened
+        } else {
+            switch followers[f].status {
+            case .active: break
+            case .paused: blocked = .followerPaused
+            case .degraded: blocked = .followerDegraded
+            }
+            if blocked == nil {
+                blocked = risk.disable
+                reduceOnly = risk.closeOnly
+            }
         }
         if blocked == nil {
             if followers[f].symbols[s].detached {
@@ -286,23 +314,34 @@ extension CopyEngine {
             decideFor(f, s, r, quantity: diff)
             return
         }
-        let verdict = riskGate.reviewOrder(
-            diff,
-            context: RiskContext(
-                followerID: followers[f].config.followerID, symbol: symbols.names[s],
-                limits: followers[f].symbols[s].limits, exposure: managed + working))
-        for r in verdict.reasons { decideFor(f, s, r, quantity: diff) }
+        var order = diff
+        if let r = reduceOnly {
+            // Only towards flat, never through it.
+            let exposure = managed + working
+            if exposure.isZero || order.signum == exposure.signum {
+                decideFor(f, s, r, quantity: diff)
+                return
+            }
+            if order.magnitude > exposure.magnitude {
+                decideFor(f, s, r, quantity: diff)
+                order = -exposure
+            }
+        }
+        let verdict = riskGate.reviewOrder(order, context: orderContext(f, s, exposure: managed + working))
+        for finding in verdict.findings {
+            decideFor(f, s, finding.reason, quantity: diff, detail: finding.limit == nil ? nil : finding.description)
+        }
         if verdict.quantity.isZero { return }
         if closeFirst { decideFor(f, s, .closeThenOpen, quantity: target) }
         route(f, s, verdict.quantity)
     }
 
     /// A decision about follower `f` in `s`, under his current signal.
-    mutating func decideFor(_ f: Int, _ s: Int, _ reason: ReasonCode, quantity: FixedDecimal) {
+    mutating func decideFor(_ f: Int, _ s: Int, _ reason: ReasonCode, quantity: FixedDecimal, detail: String? = nil) {
         decide(
             CopyDecision(
                 reason: reason, followerID: followers[f].config.followerID, symbol: symbols.names[s],
-                signal: followers[f].symbols[s].signalID, quantity: quantity))
+                signal: followers[f].symbols[s].signalID, quantity: quantity, detail: detail))
     }
 
     /// Plans every symbol of every follower trading on session `si`.
@@ -315,24 +354,26 @@ extension CopyEngine {
     /// Brings a paused or degraded follower back; positions he missed follow his CatchUp mode.
     mutating func resume(_ f: Int) {
         followers[f].status = .active
+        followers[f].risk.flattenedByOperator = false
         let id = followers[f].config.followerID
         actions.append(.followerStateChanged(followerID: id, status: .active))
         decide(CopyDecision(reason: .followerResumed, followerID: id))
         for s in followers[f].knownSymbols {
             followers[f].symbols[s].failures = 0
             followers[f].symbols[s].retryDue = nil
-            catchUpGaps(f, s)
+            catchUpGaps(f, s, provider: nil)
             refreshTarget(f, s)
             reattachIfProviderFlat(f, s)
             plan(f, s)
         }
     }
 
-    /// Applies the CatchUp mode to the part of her position follower `f` does not follow in `s`.
-    mutating func catchUpGaps(_ f: Int, _ s: Int) {
+    /// Applies the CatchUp mode to the part of her position follower `f` does not follow in `s`
+    /// (of every provider he copies, or of `provider` only).
+    mutating func catchUpGaps(_ f: Int, _ s: Int, provider: Int?) {
         for l in followers[f].links.indices {
             let p = followers[f].links[l].provider
-            guard s < providers[p].symbols.count else { continue }
+            guard provider == nil || provider == p, s < providers[p].symbols.count else { continue }
             let position = providers[p].symbols[s].position
             let a = followers[f].symbols[s].links[l].accepted
             guard !position.isZero, a.magnitude < position.magnitude else { continue }
@@ -362,6 +403,7 @@ extension CopyEngine {
             ask: snapshot.ask.flatMap { $0.isPlausible ? $0 : nil },
             at: snapshot.at)
         if !journaled && !dirtyMarks.contains(s) { dirtyMarks.append(s) }
+        if watchesMarks { riskMarkSymbols.insert(s) }
         guard let waiters = catchUpWaiters[s], !waiters.isEmpty else { return }
         var ready: [(follower: Int, link: Int)] = []
         for f in waiters where followers[f].isActive {

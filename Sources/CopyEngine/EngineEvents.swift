@@ -11,14 +11,15 @@ public enum EngineEvent: Sendable {
     case positionReport(session: String, message: FIXMessage, receivedAt: EngineTime)
     /// The session is logged on and can carry orders.
     case sessionUp(session: String, at: EngineTime)
-    /// The session is logged out or disconnected.
-    case sessionDown(session: String, at: EngineTime)
+    /// The session is logged out or disconnected. `planned`: the agent is stopping (or logging
+    /// out on purpose), which is not an outage: `SessionDownBreaker` does not trip.
+    case sessionDown(session: String, at: EngineTime, planned: Bool = false)
     /// The current market for a canonical symbol (either side may be missing).
     case mark(symbol: String, bid: FixedDecimal?, ask: FixedDecimal?, at: EngineTime)
     /// Time passes: retries and settlement deadlines fire. Drive it every 10–100 ms.
     case tick(at: EngineTime)
-    /// An operator's instruction.
-    case command(OperatorCommand, at: EngineTime)
+    /// An operator's instruction: who gave it (`ctl:alice@10.0.0.5`) and why, for the journal.
+    case command(OperatorCommand, at: EngineTime, actor: String = "", reason: String? = nil)
     /// A restart begins: the journal follows as `.replay` events.
     case recoveryBegin(at: EngineTime)
     /// One journal record, in journal order. The actions returned describe what the original
@@ -30,13 +31,40 @@ public enum EngineEvent: Sendable {
 }
 
 /// An operator's instruction.
-public enum OperatorCommand: Sendable, Equatable, Codable {
+public enum OperatorCommand: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Stop taking new exposure for a follower (reductions are still tracked, nothing is sent).
     case pauseFollower(String)
-    /// Bring a paused or degraded follower back; missed positions follow his CatchUp mode.
+    /// Bring a paused, degraded or flattened follower back; missed positions follow his CatchUp
+    /// mode. Tripped breakers stay tripped (`resetBreaker`).
     case resumeFollower(String)
     /// The equity of a provider or follower (by ID), as read from the broker.
     case setEquity(id: String, equity: FixedDecimal)
+    /// Stop copying a provider's increases at once for every follower (her reductions are still
+    /// copied); with `flatten`, also close every follower's copies of her positions.
+    case disableProvider(String, flatten: Bool)
+    /// Copy a disabled provider again; positions she holds follow each follower's CatchUp mode.
+    case enableProvider(String)
+    /// Close every copied position of a follower and take no new exposure until he is resumed.
+    case flattenFollower(String)
+    /// Re-arm a tripped breaker, by name (`follower:bob:daily-loss`) or every tripped breaker of a
+    /// follower, provider or session (`bob`). Loss breakers start counting again from now.
+    case resetBreaker(String)
+    /// Ask every broker again for the status of open orders and for positions, and reconcile.
+    case resync
+
+    /// As an operator would type it.
+    public var description: String {
+        switch self {
+        case .pauseFollower(let id): return "pause \(id)"
+        case .resumeFollower(let id): return "resume \(id)"
+        case .setEquity(let id, let equity): return "set-equity \(id) \(equity)"
+        case .disableProvider(let id, let flatten): return "disable \(id)" + (flatten ? " flatten" : "")
+        case .enableProvider(let id): return "enable \(id)"
+        case .flattenFollower(let id): return "flatten \(id)"
+        case .resetBreaker(let name): return "reset-breaker \(name)"
+        case .resync: return "resync"
+        }
+    }
 }
 
 /// What the engine decided.
@@ -52,6 +80,56 @@ public enum EngineAction: Sendable {
     /// A fill in a follower's account: a copy, or one he made himself (`isCopy == false`).
     case fill(FollowerFill)
     case sessionPhaseChanged(session: String, phase: SessionPhase)
+    /// A breaker tripped or was reset, or suspicious activity was seen: log it, journal it in the
+    /// audit trail and count it in metrics. (The breaker's state itself is in a `.breaker` record.)
+    case alert(RiskAlert)
+}
+
+/// A risk event for the operator.
+public struct RiskAlert: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Equatable, Codable {
+        case tripped
+        case reset
+        /// Seen, but only reported (`SuspiciousAction=alert`).
+        case warning
+    }
+
+    public var kind: Kind
+    /// The breaker concerned (`provider:alice:suspicious`).
+    public var breaker: String
+    public var reason: ReasonCode
+    /// One sentence for the log.
+    public var message: String
+    public var at: EngineTime
+
+    public init(kind: Kind, breaker: String, reason: ReasonCode, message: String, at: EngineTime) {
+        self.kind = kind
+        self.breaker = breaker
+        self.reason = reason
+        self.message = message
+        self.at = at
+    }
+}
+
+/// A breaker's state change, as the journal keeps it: replay restores it, so a restart never
+/// re-arms a tripped breaker (not even when the configuration no longer trips it).
+public struct BreakerRecord: Sendable, Equatable, Codable {
+    /// `follower:bob:daily-loss`, `provider:alice:suspicious`, `broker:beta`, ...
+    public var name: String
+    public var tripped: Bool
+    /// Why it tripped (for a reset: why it had tripped, or `breaker-reset`).
+    public var reason: ReasonCode
+    /// The figures: `loss=512.5 bound=500`.
+    public var detail: String
+    public var at: EngineTime
+
+    public init(name: String, tripped: Bool, reason: ReasonCode, detail: String, at: EngineTime) {
+        self.name = name
+        self.tripped = tripped
+        self.reason = reason
+        self.detail = detail
+        self.at = at
+    }
 }
 
 /// A skip, clamp, retry, degradation or reconciliation, with a machine-readable reason.
@@ -160,12 +238,15 @@ public enum JournalRecord: Sendable, Equatable, Codable {
     /// An ExecutionReport, PositionReport or RequestForPositionsAck, as received.
     case message(session: String, bytes: JournalBytes, receivedAt: EngineTime)
     case sessionUp(session: String, at: EngineTime)
-    case sessionDown(session: String, at: EngineTime)
+    case sessionDown(session: String, at: EngineTime, planned: Bool = false)
     /// A mark the engine's decisions read.
     case mark(MarkSnapshot)
     case tick(at: EngineTime)
-    case command(OperatorCommand, at: EngineTime)
+    /// An operator's command, with who gave it and why.
+    case command(OperatorCommand, at: EngineTime, actor: String = "", reason: String? = nil)
     case recoveryComplete(at: EngineTime)
+    /// A breaker tripped or was reset (after the record of the event that caused it).
+    case breaker(BreakerRecord)
     /// An order about to be sent. It is durable before the send; after a restart, an order with
     /// this record and no final state is settled with the broker.
     case order(OrderIntent)

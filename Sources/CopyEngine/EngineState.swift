@@ -117,6 +117,14 @@ struct SessionState {
     /// Followers whose orders go to this session, in configuration order.
     var tradingFollowers: [Int] = []
     var providers: [Int] = []
+    /// The broker breaker (index into the engine's breakers) and whether it is tripped (a copy of
+    /// its state, read on every plan).
+    var breaker = -1
+    var breakerTripped = false
+    /// When the session last came up.
+    var upSince: EngineTime = .min
+    /// Times of recent rejects, for RejectStormCount.
+    var rejectTimes: Deque<EngineTime> = []
 
     init(config: BrokerSessionConfig) {
         self.config = config
@@ -160,6 +168,31 @@ struct ProviderState {
     var fills: [String: ProviderFillEffect] = [:]
     /// Correction ExecID → the ExecID it corrected, so a later cancel of either finds the fill.
     var aliases: [String: String] = [:]
+    /// Disabled by the operator (the kill switch).
+    var disabled = false
+    /// Suspended by one of her breakers (loss or suspicious activity): the first one's reason.
+    var suspended: ReasonCode?
+    /// Her breakers: daily loss, drawdown, suspicious activity.
+    var breakers = (daily: -1, drawdown: -1, suspicious: -1)
+    /// Realised P&L of her fills, in the quote currency.
+    var realised: FixedDecimal = 0
+    var loss: LossTracker
+    /// Suspicious-activity detection: recent fill times, recent fill sizes (units), symbols traded.
+    var fillTimes: Deque<EngineTime> = []
+    var fillSizes: Deque<FixedDecimal> = []
+    var tradedSymbols: Set<Int> = []
+
+    init(config: ProviderConfig, session: Int) {
+        self.config = config
+        self.session = session
+        self.loss = LossTracker(limits: config.loss)
+    }
+
+    /// Why her increases are not copied, if they are not.
+    var blockReason: ReasonCode? {
+        if disabled { return .providerDisabled }
+        return suspended == nil ? nil : .providerSuspended
+    }
 }
 
 struct FollowerLink {
@@ -203,6 +236,9 @@ struct FollowerSymbolState {
     var signalID: String
     var nextAttempt = 0
     var coveredUntil: EngineTime = .min
+    /// His copy fills in this symbol, for P&L: net quantity (units) and its average price.
+    var pnlQty: FixedDecimal = 0
+    var pnlPx: FixedDecimal?
     let filter: ReasonCode?
     let limits: RiskLimits
     let contractSize: FixedDecimal
@@ -245,12 +281,57 @@ struct FollowerState {
     var accountBytes: [UInt8] = []
     /// His own fills by ExecID (signed units), for cancels and corrects.
     var foreignFills: [String: (symbol: Int, quantity: FixedDecimal)] = [:]
+    let account: AccountLimits
+    /// An increase must pass ``CopyEngine/reviewAcceptance(_:_:_:to:price:)`` (MaxOpenPositions, or
+    /// ExceedPolicy=skip with a limit).
+    let hasAcceptanceChecks: Bool
+    var risk = FollowerRisk()
+    /// Realised P&L of his copies.
+    var realised: FixedDecimal = 0
+    var loss: LossTracker
+    /// His breakers: daily loss and drawdown.
+    var breakers = (daily: -1, drawdown: -1)
+
+    init(config: FollowerConfig, session: Int, dropCopySession: Int?, links: [FollowerLink]) {
+        self.config = config
+        self.session = session
+        self.dropCopySession = dropCopySession
+        self.links = links
+        self.account = AccountLimits(
+            maxOrderNotional: config.maxOrderNotional, maxPositionNotional: config.maxPositionNotional,
+            maxOpenPositions: config.maxOpenPositions, maxLeverage: config.maxLeverage,
+            exceedPolicy: config.exceedPolicy)
+        self.hasAcceptanceChecks =
+            config.maxOpenPositions > 0
+            || (config.exceedPolicy == .skip
+                && (account.needsPrice || config.maxOrderQty.isPositive || config.maxPositionQty.isPositive))
+        self.loss = LossTracker(limits: config.loss)
+    }
 
     var isActive: Bool {
         switch status {
         case .active: return true
         case .paused, .degraded: return false
         }
+    }
+}
+
+/// What a follower's operator flatten and tripped loss breakers allow.
+struct FollowerRisk {
+    /// `flatten FOLLOWER`: copies closed, nothing new until `resume`.
+    var flattenedByOperator = false
+    /// The reason of the tripped loss breaker behind each action, if any.
+    var disable: ReasonCode?
+    var closeOnly: ReasonCode?
+    var closeAll: ReasonCode?
+
+    /// Targets are held at zero; only reductions are sent (even while paused or degraded).
+    var pinnedFlat: Bool { flattenedByOperator || closeAll != nil }
+
+    /// Why an increase is not copied, if it is not.
+    var increaseBlock: ReasonCode? {
+        if flattenedByOperator { return .followerFlattened }
+        return closeAll ?? disable ?? closeOnly
     }
 }
 

@@ -419,6 +419,7 @@ extension CopyEngine {
             if live { followers[f].symbols[order.symbol].working += .signed(openAfter - openBefore, order.sign) }
             followers[f].symbols[order.symbol].position += .signed(inc, order.sign)
             followers[f].symbols[order.symbol].failures = 0
+            bookCopyFill(f, order.symbol, inc, sign: order.sign, price: price ?? sessions[si].orders[oi].avgPx)
             let fc = followers[f].config
             actions.append(
                 .fill(
@@ -490,6 +491,7 @@ extension CopyEngine {
         }
         var detail = text ?? ""
         if let r = rejectReason { detail = detail.isEmpty ? "OrdRejReason \(r)" : "\(detail) (OrdRejReason \(r))" }
+        if order.lifecycle == .rejected && !unknownAtBroker { noteReject(si) }
         for alloc in order.allocations {
             let f = alloc.follower
             let followerID = followers[f].config.followerID
@@ -565,7 +567,10 @@ extension CopyEngine {
         let dueSettle = sessions.contains {
             ($0.phase == .settlingOrders || $0.phase == .settlingPositions) && $0.settleDeadline <= now
         }
-        guard dueRetry || dueSettle else { return }
+        // A journaled tick always runs every risk check, live and in replay; a live tick is
+        // journaled only when something is due, so unjournaled ticks change nothing.
+        let dueRisk = !replaying && (brokerResumeDue() || lossTickDue())
+        guard replaying || dueRetry || dueSettle || dueRisk else { return }
         journal(.tick(at: now))
         if dueRetry {
             let due = retryQueue.filter { $0.due <= now }.sorted {
@@ -583,5 +588,7 @@ extension CopyEngine {
         {
             settleTimeout(si)
         }
+        lossTick()
+        brokerResumeTick()
     }
 }

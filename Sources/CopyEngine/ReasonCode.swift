@@ -52,6 +52,32 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
     case positionRequestRejected = "position-request-rejected"
     case settlementTimeout = "settlement-timeout"
     case replayDivergence = "replay-divergence"
+    // Limits
+    case clampedMaxOrderNotional = "clamped-max-order-notional"
+    case clampedMaxPositionNotional = "clamped-max-position-notional"
+    case clampedMaxLeverage = "clamped-max-leverage"
+    case exceedsMaxOrder = "exceeds-max-order"
+    case exceedsMaxPosition = "exceeds-max-position"
+    case exceedsMaxOrderNotional = "exceeds-max-order-notional"
+    case exceedsMaxPositionNotional = "exceeds-max-position-notional"
+    case exceedsMaxLeverage = "exceeds-max-leverage"
+    case maxOpenPositions = "max-open-positions"
+    // Loss protection, kill switches and breakers
+    case dailyLossLimit = "daily-loss-limit"
+    case maxDrawdown = "max-drawdown"
+    case closeOnly = "close-only"
+    case followerFlattened = "follower-flattened"
+    case providerDisabled = "provider-disabled"
+    case providerEnabled = "provider-enabled"
+    case providerSuspended = "provider-suspended"
+    case providerFlattened = "provider-flattened"
+    case suspiciousFillRate = "suspicious-fill-rate"
+    case suspiciousFillSize = "suspicious-fill-size"
+    case suspiciousSymbol = "suspicious-symbol"
+    case rejectStorm = "reject-storm"
+    case brokerPaused = "broker-paused"
+    case breakerReset = "breaker-reset"
+    case resync = "resync"
 
     /// One sentence for logs and the reference.
     public var explanation: String {
@@ -111,6 +137,41 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
             return "Settlement did not finish in SettleTimeoutMs; the followers concerned are degraded."
         case .replayDivergence:
             return "Replaying the journal derived a different order than the one journaled; the journaled one wins."
+        case .clampedMaxOrderNotional:
+            return "The order was reduced to MaxOrderNotional; the rest follows in further orders, one at a time."
+        case .clampedMaxPositionNotional:
+            return "The order was reduced so the position stays within MaxPositionNotional."
+        case .clampedMaxLeverage:
+            return "The order was reduced so his gross notional stays within MaxLeverage × equity."
+        case .exceedsMaxOrder:
+            return "The increase would need an order above MaxOrderQty (ExceedPolicy=skip); not copied."
+        case .exceedsMaxPosition:
+            return "The increase would take the position above MaxPositionQty (ExceedPolicy=skip)."
+        case .exceedsMaxOrderNotional:
+            return "The increase would need an order above MaxOrderNotional (ExceedPolicy=skip); not copied."
+        case .exceedsMaxPositionNotional:
+            return "The increase would take the position above MaxPositionNotional (ExceedPolicy=skip); not copied."
+        case .exceedsMaxLeverage:
+            return "The increase would take his gross notional above MaxLeverage × equity (ExceedPolicy=skip)."
+        case .maxOpenPositions: return "He already holds MaxOpenPositions symbols; a new one is not copied."
+        case .dailyLossLimit: return "The daily loss reached DailyLossLimit; the breaker's action applies until reset."
+        case .maxDrawdown:
+            return "The fall from the equity peak reached MaxDrawdownPct; the action applies until reset."
+        case .closeOnly: return "Only reductions are copied (a close-only breaker is tripped)."
+        case .followerFlattened:
+            return "The follower's copies are being closed (flatten or close-all); nothing new is copied."
+        case .providerDisabled: return "The provider is disabled by the operator; her increases are not copied."
+        case .providerEnabled: return "The provider was enabled by the operator."
+        case .providerSuspended: return "The provider is suspended by a breaker; her increases are not copied."
+        case .providerFlattened: return "The copy of a disabled provider's position was closed (disable with flatten)."
+        case .suspiciousFillRate: return "The provider's fills per FillWindowMs exceeded MaxFillsPerWindow."
+        case .suspiciousFillSize:
+            return "A provider fill exceeded MaxFillSizeMultiple × the median of her recent fills."
+        case .suspiciousSymbol: return "The provider traded a symbol outside ExpectedSymbols or beyond MaxSymbols."
+        case .rejectStorm: return "RejectStormCount rejects within RejectStormWindowMs: routing to the broker paused."
+        case .brokerPaused: return "Routing to the follower's broker is paused by a breaker; nothing is sent."
+        case .breakerReset: return "A breaker was reset (by the operator or its resume rule)."
+        case .resync: return "The operator asked every broker again for order status and positions."
         }
     }
 }

@@ -12,11 +12,16 @@ import FIXCore
 /// positions, and only then plans new orders. A reconnect without a restart settles open orders
 /// the same way (without the position step).
 extension CopyEngine {
+    /// One journal record (``handle(_:)`` sets `replaying` around it and the event's tail: block
+    /// orders and loss checks that run at the end of the event are replay's too).
     mutating func replay(_ record: JournalRecord) {
-        replaying = true
-        defer { replaying = false }
         if case .order(let intent) = record {
             confirm(intent)
+            return
+        }
+        // A breaker record follows the record of its event, before that event's orders.
+        if case .breaker(let b) = record {
+            restoreBreaker(b)
             return
         }
         resolveProvisional()
@@ -32,26 +37,26 @@ extension CopyEngine {
             now = at
             journal(record)
             sessionUp(si)
-        case .sessionDown(let session, let at):
+        case .sessionDown(let session, let at, let planned):
             guard let si = sessionIndex[session] else { return }
             now = at
             journal(record)
-            sessionDown(si)
+            sessionDown(si, planned: planned)
         case .mark(let snapshot):
             now = snapshot.at
             mark(snapshot, journaled: true)
         case .tick(let at):
             now = at
             tick()
-        case .command(let command, let at):
+        case .command(let command, let at, let actor, _):
             now = at
             journal(record)
-            operatorCommand(command)
+            operatorCommand(command, actor: actor)
         case .recoveryComplete(let at):
             now = at
             journal(record)
             recoveryComplete()
-        case .order:
+        case .order, .breaker:
             preconditionFailure("handled above")
         }
     }
@@ -130,6 +135,7 @@ extension CopyEngine {
 
     mutating func sessionUp(_ si: Int) {
         sessions[si].isUp = true
+        sessions[si].upSince = now
         if sessions[si].needsSettle {
             sessions[si].needsSettle = false
             startSettle(si, positions: sessions[si].settlePositions)
@@ -140,8 +146,9 @@ extension CopyEngine {
         }
     }
 
-    mutating func sessionDown(_ si: Int) {
+    mutating func sessionDown(_ si: Int, planned: Bool) {
         sessions[si].isUp = false
+        if !planned { brokerSessionDown(si) }
         if sessions[si].phase != .live {
             // Answers to our requests may never come: ask again on the next logon.
             sessions[si].needsSettle = true

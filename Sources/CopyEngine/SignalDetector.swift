@@ -119,7 +119,16 @@ extension CopyEngine {
 
         let old = providers[p].symbols[s].position
         let new = old + delta
+        if execType == UInt8(ascii: "F") {
+            bookProviderFill(p, s, old: old, new: new, price: price)
+            if providers[p].breakers.suspicious >= 0 && breakers[providers[p].breakers.suspicious].configured {
+                checkSuspicious(p, s, quantity: delta.magnitude)
+            }
+        }
         updateEntryPrice(p, s, old: old, new: new, price: price)
+        // Her loss is checked with this fill in, before it is copied: a breach suspends her first.
+        providers[p].symbols[s].position = new
+        providerLossCheck(p)
         let late = possDup || sessions[si].phase != .live
         let age = signalTime.map { (now - $0) / 1_000_000 }
         let ctx = SignalContext(

@@ -138,6 +138,15 @@ struct ConfigurationTests {
             ("", "SymbolMap=EUR/USD", "SymbolMap", "SymbolMap: 'EUR/USD' is not name:value"),
             ("", "QtyUnit=lots\nContractSize=0", "ContractSize=0", "ContractSize: must be > 0"),
             ("", "RetryLimit=-1", "RetryLimit", "bad value '-1' for 'RetryLimit'"),
+            // Risk: limits, loss protection, broker breakers.
+            ("ExceedPolicy=drop", "", "ExceedPolicy", "bad value 'drop' for 'ExceedPolicy'"),
+            ("DailyLossLimit=120%", "", "DailyLossLimit", "expected a positive amount (500) or a percentage"),
+            ("DailyLossLimit=-5", "", "DailyLossLimit", "bad value '-5' for 'DailyLossLimit'"),
+            ("DailyLossAction=panic", "", "DailyLossAction", "expected disable, close-only or close-all"),
+            ("TradingDayReset=24:00", "", "TradingDayReset", "expected a UTC time HH:MM"),
+            ("MaxLeverage=-2", "", "MaxLeverage", "MaxLeverage: must be ≥ 0"),
+            ("", "RejectStormCount=many", "RejectStormCount", "bad value 'many' for 'RejectStormCount'"),
+            ("", "BreakerResume=later", "BreakerResume", "bad value 'later' for 'BreakerResume'"),
         ]
         for c in cases {
             let text = settings(follower: c.follower, session: c.session)
@@ -224,6 +233,14 @@ struct ConfigurationTests {
         #expect(brokers.count >= 2)
         #expect(configuration.engine.sessions.contains { $0.qtyUnit == .lots && !$0.symbolMap.explicit.isEmpty })
         #expect(configuration.agent.dataFolder == repositoryRoot + "/data")
+        // Followers with different risk settings, a provider watched for suspicious activity, a broker breaker.
+        let followers = configuration.engine.followers
+        #expect(Set(followers.map(\.exceedPolicy)).count == 2)
+        #expect(Set(followers.compactMap { $0.loss.dailyLoss?.description }).count >= 2)
+        #expect(Set(followers.map(\.dailyLossAction)).count >= 2)
+        #expect(followers.contains { !$0.maxLeverage.isZero } && followers.contains { $0.maxOpenPositions > 0 })
+        #expect(configuration.engine.providers.contains { !$0.expectedSymbols.isEmpty })
+        #expect(configuration.engine.sessions.contains { $0.rejectStormCount > 0 && $0.sessionDownBreaker })
         let plans = try EmbeddedSimulators.plans(for: configuration)
         #expect(plans.count == 2)
         #expect(plans.contains { !$0.configuration.bots.isEmpty })

@@ -33,6 +33,20 @@ let journalSamples: [JournalEntry] = {
         .engine(.command(.pauseFollower("bob"), at: 1)),
         .engine(.command(.resumeFollower("bob"), at: 2)),
         .engine(.command(.setEquity(id: "alice", equity: FixedDecimal("123456789012345678.5")!), at: 3)),
+        .engine(.sessionDown(session: "folbrk-orders", at: 12, planned: true)),
+        .engine(.command(.disableProvider("alice", flatten: true), at: 13, actor: "ctl:ops@127.0.0.1", reason: "bot")),
+        .engine(.command(.disableProvider("alice", flatten: false), at: 14, actor: "http@::1", reason: nil)),
+        .engine(.command(.enableProvider("alice"), at: 15)),
+        .engine(.command(.flattenFollower("bob"), at: 16, actor: "a", reason: "")),
+        .engine(.command(.resetBreaker("follower:bob:daily-loss"), at: 17, actor: "a", reason: "b")),
+        .engine(.command(.resync, at: 18)),
+        .engine(
+            .breaker(
+                BreakerRecord(
+                    name: "follower:bob:daily-loss", tripped: true, reason: .dailyLossLimit,
+                    detail: "loss=512.5 bound=500", at: 19))),
+        .engine(
+            .breaker(BreakerRecord(name: "broker:beta", tripped: false, reason: .breakerReset, detail: "", at: 20))),
         .engine(.recoveryComplete(at: 4)),
         .engine(.order(intent)),
         .engine(.order(unsentIntent)),
@@ -175,6 +189,19 @@ struct JournalTests {
         journal.append(.tick(at: 1))
         try journal.close()
         #expect(try JournalReader.read(path: path).entries == [.engine(.tick(at: 1))])
+    }
+
+    @Test("a command record of the first format (no actor, no reason) is still read")
+    func firstFormatCommand() throws {
+        var payload: [UInt8] = [JournalCodec.Kind.command.rawValue, 0, 3]
+        payload += Array("bob".utf8)
+        payload.append(14)  // zig-zagged 7
+        var bytes = JournalCodec.magic
+        bytes += withUnsafeBytes(of: UInt32(payload.count).littleEndian, Array.init)
+        bytes += withUnsafeBytes(of: CRC32C.checksum(payload).littleEndian, Array.init)
+        bytes += payload
+        let scan = try JournalReader.scan(bytes, path: "j")
+        #expect(scan.engineRecords == [.command(.pauseFollower("bob"), at: 7, actor: "", reason: nil)])
     }
 
     @Test("a checksum-valid payload this version cannot read names the frame")

@@ -201,7 +201,10 @@ struct RuntimeTests {
         let commands = audits.compactMap { if case .command(let c) = $0 { c } else { nil } }
         #expect(commands.map(\.command) == ["pause carl", "pause carl", "pause nobody"])
         #expect(commands.first?.actor == "ctl:ops" && commands.first?.reason == "margin call")
-        #expect(commands.map(\.outcome) == ["applied", "unchanged", "refused: no follower 'nobody'"])
+        #expect(
+            commands.map(\.outcome) == [
+                "applied", "unchanged: carl is already paused", "refused: no follower 'nobody'",
+            ])
         #expect(
             audits.contains {
                 if case .decision(let d, _) = $0 {

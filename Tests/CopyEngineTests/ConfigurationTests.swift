@@ -88,6 +88,8 @@ struct ConfigurationTests {
                 case .timeWindows: odd = "01:00-02:00"
                 case .weekdays: odd = "Sun"
                 case .equity: odd = "7"
+                case .lossLimit: odd = "7%"
+                case .timeOfDay: odd = "07:30"
                 }
                 var settings: [String: String]
                 switch block {

@@ -239,6 +239,7 @@ struct World {
     var decisions: [CopyDecision] = []
     var fills: [FollowerFill] = []
     var statusChanges: [(String, FollowerStatus)] = []
+    var alerts: [RiskAlert] = []
     var now: EngineTime = t0
     var execSeq = 0
 
@@ -277,6 +278,8 @@ struct World {
                 statusChanges.append((id, status))
             case .sessionPhaseChanged:
                 break
+            case .alert(let a):
+                alerts.append(a)
             }
         }
         if crash == .afterSends { broker.outbox.removeAll() }

@@ -197,7 +197,7 @@ struct RecoveryTests {
                     live.append(s + " " + String(decoding: b.encoded().readableBytesView, as: UTF8.self))
                 case .decision(let d): live.append("\(d)")
                 case .fill(let f): live.append("\(f)")
-                case .journal, .followerStateChanged, .sessionPhaseChanged: break
+                case .journal, .followerStateChanged, .sessionPhaseChanged, .alert: break
                 }
             }
         }
@@ -247,7 +247,7 @@ struct RecoveryTests {
                     replayed.append(s + " " + String(decoding: b.encoded().readableBytesView, as: UTF8.self))
                 case .decision(let d): replayed.append("\(d)")
                 case .fill(let f): replayed.append("\(f)")
-                case .journal, .followerStateChanged, .sessionPhaseChanged: break
+                case .journal, .followerStateChanged, .sessionPhaseChanged, .alert: break
                 }
             }
         }

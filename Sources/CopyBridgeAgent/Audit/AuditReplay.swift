@@ -141,6 +141,9 @@ public enum AuditReplay {
                             kind: .orderMissing, record: record, entry: entry, journaled: describe(intent),
                             replayed: nil))
                 }
+            } else if case .breaker = r {
+                // A breaker record follows its event's record and precedes that event's orders: the
+                // replaying engine restores it, and the orders derived so far still await their records.
             } else {
                 flushDerived()
                 time = r.eventTime ?? time
@@ -154,7 +157,7 @@ public enum AuditReplay {
                 case .journal(.order(let intent)):
                     if case .order = r { continue }
                     derived.append((record, entry, intent))
-                case .journal, .send, .fill, .followerStateChanged, .sessionPhaseChanged:
+                case .journal, .send, .fill, .followerStateChanged, .sessionPhaseChanged, .alert:
                     continue
                 }
             }

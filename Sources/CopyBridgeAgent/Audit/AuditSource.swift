@@ -68,11 +68,11 @@ extension JournalRecord {
     /// When the event behind the record happened (`nil` for an order, which belongs to the event before it).
     var eventTime: EngineTime? {
         switch self {
-        case .message(_, _, let at), .sessionUp(_, let at), .sessionDown(_, let at), .tick(let at),
-            .command(_, let at), .recoveryComplete(let at):
+        case .message(_, _, let at), .sessionUp(_, let at), .sessionDown(_, let at, _), .tick(let at),
+            .command(_, let at, _, _), .recoveryComplete(let at):
             return at
         case .mark(let m): return m.at
-        case .order: return nil
+        case .order, .breaker: return nil
         }
     }
 
@@ -85,10 +85,12 @@ extension JournalRecord {
             if let id = m?[FIXTag.execID] { text += " ExecID \(id)" }
             return text
         case .sessionUp(let session, _): return "session \(session) up"
-        case .sessionDown(let session, _): return "session \(session) down"
+        case .sessionDown(let session, _, let planned): return "session \(session) down" + (planned ? " (planned)" : "")
         case .mark(let m): return "mark \(m.symbol)"
         case .tick: return "tick"
-        case .command(let command, _): return "command \(command)"
+        case .command(let command, _, let actor, let reason):
+            return "command \(command)" + (actor.isEmpty ? "" : " by \(actor)") + (reason.map { ": \($0)" } ?? "")
+        case .breaker(let b): return "breaker \(b.name) \(b.tripped ? "tripped" : "reset"): \(b.reason.rawValue)"
         case .recoveryComplete: return "recovery complete"
         case .order(let intent): return "order \(intent.clOrdID)"
         }

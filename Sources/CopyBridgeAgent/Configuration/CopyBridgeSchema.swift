@@ -1,5 +1,6 @@
 import BrokerSimulator
 import CopyEngine
+import FIXCore
 import FIXSession
 
 /// The settings schema of the whole product, as `copybridge run`, `check-config` and `simulate` read
@@ -101,6 +102,16 @@ public enum CopyBridgeSchema {
         case .integer: type = .integer(0...1_000_000_000_000)
         case .boolean: type = .bool
         case .choice(let words): type = .word(words)
+        case .lossLimit:
+            type = .custom(
+                CustomSettingType(name: key.type.displayName, expectation: expectation(key.type)) { raw in
+                    isLossLimit(raw) ? .string(raw) : nil
+                })
+        case .timeOfDay:
+            type = .custom(
+                CustomSettingType(name: key.type.displayName, expectation: expectation(key.type)) { raw in
+                    isTimeOfDay(raw) ? .string(raw) : nil
+                })
         case .list, .providerLinks, .symbolMap, .decimalMap, .timeWindows, .weekdays, .equity:
             type = .custom(
                 CustomSettingType(name: key.type.displayName, expectation: expectation(key.type)) { raw in
@@ -123,8 +134,28 @@ public enum CopyBridgeSchema {
         case .timeWindows: return "UTC windows HH:MM-HH:MM, comma-separated"
         case .weekdays: return "weekdays such as Mon-Fri or Mon,Wed,Fri"
         case .equity: return "a positive amount or broker"
+        case .lossLimit: return "a positive amount (500) or a percentage of equity (5%)"
+        case .timeOfDay: return "a UTC time HH:MM, e.g. 22:00"
         case .string, .decimal, .integer, .boolean, .choice: return type.displayName
         }
+    }
+
+    /// `500` or `5%`: positive, a percentage at most 100.
+    static func isLossLimit(_ raw: String) -> Bool {
+        let percent = raw.hasSuffix("%")
+        guard let value = FixedDecimal(String(percent ? raw.dropLast() : raw[...])), value.isPositive else {
+            return false
+        }
+        return !percent || value <= FixedDecimal(100)
+    }
+
+    /// `HH:MM`, 00:00 to 23:59.
+    static func isTimeOfDay(_ raw: String) -> Bool {
+        let parts = raw.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+            let h = Int(parts[0]), let m = Int(parts[1])
+        else { return false }
+        return (0..<24).contains(h) && (0..<60).contains(m)
     }
 
     // MARK: Rules across blocks

@@ -26,6 +26,11 @@ public enum JournalCodec {
         case command = 6
         case recoveryComplete = 7
         case order = 8
+        /// A `sessionDown` with `planned: true` (kind 3 stays the unplanned one).
+        case sessionDownPlanned = 9
+        /// A command with who gave it and why (kind 6, without them, is still read).
+        case commandByActor = 10
+        case breaker = 11
         case auditCommand = 64
         case auditDecision = 65
         case auditAlert = 66
@@ -168,8 +173,8 @@ struct JournalWriterBuffer {
             kind(.sessionUp)
             string(session)
             varint(at)
-        case .sessionDown(let session, let at):
-            kind(.sessionDown)
+        case .sessionDown(let session, let at, let planned):
+            kind(planned ? .sessionDownPlanned : .sessionDown)
             string(session)
             varint(at)
         case .mark(let m):
@@ -181,10 +186,19 @@ struct JournalWriterBuffer {
         case .tick(let at):
             kind(.tick)
             varint(at)
-        case .command(let command, let at):
-            kind(.command)
+        case .command(let command, let at, let actor, let reason):
+            kind(.commandByActor)
             operatorCommand(command)
             varint(at)
+            string(actor)
+            optionalString(reason)
+        case .breaker(let b):
+            kind(.breaker)
+            string(b.name)
+            bool(b.tripped)
+            string(b.reason.rawValue)
+            string(b.detail)
+            varint(b.at)
         case .recoveryComplete(let at):
             kind(.recoveryComplete)
             varint(at)
@@ -206,6 +220,21 @@ struct JournalWriterBuffer {
             bytes.append(2)
             string(id)
             decimal(equity)
+        case .disableProvider(let id, let flatten):
+            bytes.append(3)
+            string(id)
+            bool(flatten)
+        case .enableProvider(let id):
+            bytes.append(4)
+            string(id)
+        case .flattenFollower(let id):
+            bytes.append(5)
+            string(id)
+        case .resetBreaker(let name):
+            bytes.append(6)
+            string(name)
+        case .resync:
+            bytes.append(7)
         }
     }
 
@@ -393,9 +422,9 @@ struct JournalReadBuffer {
         case .sessionUp:
             let session = try string()
             return .engine(.sessionUp(session: session, at: try varint()))
-        case .sessionDown:
+        case .sessionDown, .sessionDownPlanned:
             let session = try string()
-            return .engine(.sessionDown(session: session, at: try varint()))
+            return .engine(.sessionDown(session: session, at: try varint(), planned: kind == .sessionDownPlanned))
         case .mark:
             let symbol = try string()
             let bid = try optionalDecimal()
@@ -406,6 +435,18 @@ struct JournalReadBuffer {
         case .command:
             let command = try operatorCommand()
             return .engine(.command(command, at: try varint()))
+        case .commandByActor:
+            let command = try operatorCommand()
+            let at = try varint()
+            let actor = try string()
+            return .engine(.command(command, at: at, actor: actor, reason: try optionalString()))
+        case .breaker:
+            let name = try string()
+            let tripped = try bool()
+            let reason = try word(ReasonCode.self)
+            let detail = try string()
+            return .engine(
+                .breaker(BreakerRecord(name: name, tripped: tripped, reason: reason, detail: detail, at: try varint())))
         case .recoveryComplete:
             return .engine(.recoveryComplete(at: try varint()))
         case .order:
@@ -450,6 +491,13 @@ struct JournalReadBuffer {
         case 2:
             let id = try string()
             return .setEquity(id: id, equity: try decimal())
+        case 3:
+            let id = try string()
+            return .disableProvider(id, flatten: try bool())
+        case 4: return .enableProvider(try string())
+        case 5: return .flattenFollower(try string())
+        case 6: return .resetBreaker(try string())
+        case 7: return .resync
         case let b: throw fail("unknown operator command \(b)")
         }
     }

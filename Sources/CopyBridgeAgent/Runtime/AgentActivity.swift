@@ -220,12 +220,17 @@ struct AgentActivity {
         case .staleSignal, .priceDeviation, .noMark, .symbolNotAllowed, .symbolDenied, .outsideTradingHours,
             .catchUpSkipped, .catchUpWaiting, .equityUnknown, .belowLot, .belowMinQty, .clampedMaxPosition,
             .clampedMaxOrder, .followerIntervened, .followerPaused, .followerDegraded, .sessionDown, .settling,
-            .closeThenOpen, .retryExhausted, .attemptsExhausted, .roundedUpToMin:
+            .closeThenOpen, .retryExhausted, .attemptsExhausted, .roundedUpToMin, .clampedMaxOrderNotional,
+            .clampedMaxPositionNotional, .clampedMaxLeverage, .exceedsMaxOrder, .exceedsMaxPosition,
+            .exceedsMaxOrderNotional, .exceedsMaxPositionNotional, .exceedsMaxLeverage, .maxOpenPositions,
+            .dailyLossLimit, .maxDrawdown, .closeOnly, .followerFlattened, .providerDisabled, .providerSuspended,
+            .suspiciousFillRate, .suspiciousFillSize, .suspiciousSymbol, .brokerPaused:
             return true
         case .duplicateExecID, .unknownExecRef, .malformedMessage, .unknownAccount, .coveredByPositionReport,
             .catchUpEntered, .reattached, .followerResumed, .orderRejected, .orderUnfilled, .retryScheduled,
             .remainderReplanned, .unallocatedResidue, .forgottenOrder, .orderSettled, .orderUnknownAtBroker,
-            .positionReconciled, .positionRequestRejected, .settlementTimeout, .replayDivergence:
+            .positionReconciled, .positionRequestRejected, .settlementTimeout, .replayDivergence, .providerEnabled,
+            .providerFlattened, .rejectStorm, .breakerReset, .resync:
             return false
         }
     }
@@ -242,7 +247,11 @@ struct AgentActivity {
             .followerIntervened, .reattached, .followerPaused, .followerResumed, .followerDegraded, .sessionDown,
             .settling, .closeThenOpen, .orderRejected, .orderUnfilled, .retryScheduled, .retryExhausted,
             .attemptsExhausted, .remainderReplanned, .forgottenOrder, .orderSettled, .orderUnknownAtBroker,
-            .positionReconciled:
+            .positionReconciled, .clampedMaxOrderNotional, .clampedMaxPositionNotional, .clampedMaxLeverage,
+            .exceedsMaxOrder, .exceedsMaxPosition, .exceedsMaxOrderNotional, .exceedsMaxPositionNotional,
+            .exceedsMaxLeverage, .maxOpenPositions, .dailyLossLimit, .maxDrawdown, .closeOnly, .followerFlattened,
+            .providerDisabled, .providerEnabled, .providerSuspended, .providerFlattened, .suspiciousFillRate,
+            .suspiciousFillSize, .suspiciousSymbol, .rejectStorm, .brokerPaused, .breakerReset, .resync:
             return false
         }
     }

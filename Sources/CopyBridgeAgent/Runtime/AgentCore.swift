@@ -152,7 +152,7 @@ final class AgentCore: @unchecked Sendable {
                     knownSymbols.insert(fill.symbol)
                 case .followerStateChanged(let id, let status):
                     activity.followerStatus[id] = Self.describe(status)
-                case .journal, .send, .decision, .sessionPhaseChanged:
+                case .journal, .send, .decision, .sessionPhaseChanged, .alert:
                     continue
                 }
             }
@@ -220,7 +220,7 @@ final class AgentCore: @unchecked Sendable {
                 {
                     work.sent.append((intent, AgentClock.monotonicNanos()))
                 }
-            case .decision, .fill, .followerStateChanged, .sessionPhaseChanged:
+            case .decision, .fill, .followerStateChanged, .sessionPhaseChanged, .alert:
                 work.actions.append(action)
             }
         }
@@ -444,6 +444,7 @@ final class AgentCore: @unchecked Sendable {
             case .sessionPhaseChanged(let session, let phase):
                 slots[session]?.phase = phase
                 if phase != .recovering || printsActivity { say(work.wall, "SESSION \(session) \(phase.rawValue)") }
+            case .alert(let alert): riskAlert(alert, wall: work.wall)
             case .journal, .send:
                 preconditionFailure("journal records and sends are executed on the copy path")
             }
@@ -568,6 +569,23 @@ final class AgentCore: @unchecked Sendable {
         }
     }
 
+    /// A breaker tripped or was reset, or suspicious activity was seen: the audit trail and the console.
+    /// (The breaker's state itself is in the engine's `.breaker` record.)
+    private func riskAlert(_ alert: RiskAlert, wall: Int64) {
+        journal.append(
+            AuditRecord.alert(
+                AlertAudit(
+                    alert: alert.breaker, active: alert.kind != .reset, message: alert.message, value: .nan,
+                    threshold: .nan, at: alert.at)))
+        let word: String
+        switch alert.kind {
+        case .tripped: word = "TRIPPED"
+        case .reset: word = "RESET"
+        case .warning: word = "WARNING"
+        }
+        say(wall, "RISK \(word) \(alert.breaker) \(alert.reason.rawValue): \(alert.message)")
+    }
+
     private static func word(_ reason: ReasonCode) -> String {
         switch reason {
         case .orderRejected: return "REJECTED"
@@ -637,9 +655,10 @@ final class AgentCore: @unchecked Sendable {
         say(wall, "STOP: no new copies; waiting for orders in flight")
         for name in slotOrder where slots[name]!.engineUp {
             slots[name]!.engineUp = false
+            // On purpose: not an outage, so no session-down breaker trips.
             execute(
-                engine.handle(.sessionDown(session: name, at: wall)), session: name, trigger: nil, wall: wall,
-                received: AgentClock.monotonicNanos())
+                engine.handle(.sessionDown(session: name, at: wall, planned: true)), session: name, trigger: nil,
+                wall: wall, received: AgentClock.monotonicNanos())
         }
         if liveOrderCount() == 0 {
             promise.succeed(())
@@ -750,73 +769,41 @@ final class AgentCore: @unchecked Sendable {
         progressWaiters = keep
     }
 
-    /// Applies an operator's command to the engine and journals who asked and why.
-    func command(
-        _ command: AdminCommand, actor: String, reason: String?
-    ) -> Result<AdminCommandResult, AdminCommandError> {
+    /// Carries out an operator's command on the loop (an ``EngineCommandSink``'s work): the engine
+    /// checks it and, when it changes something, journals it with who asked and why and acts (any
+    /// orders leave like the copy path's). Every command but one that names nothing also gets an
+    /// audit entry with its outcome, refusals included.
+    func submit(_ command: OperatorCommand, actor: String, reason: String?) -> EngineCommandReceipt {
         let wall = AgentClock.wallNanos()
-        let result: Result<AdminCommandResult, AdminCommandError>
-        switch command {
-        case .status:
-            result = .success(AdminCommandResult(outcome: .unchanged, message: summary().line))
-        case .pause(let id), .resume(let id):
-            guard let status = engine.followerStatus(id) else {
-                result = .failure(.unknownFollower(id))
-                break
+        let check: OperatorCommandCheck
+        if stopping || crashed {
+            check = .refused("the agent is stopping")
+        } else {
+            let result = engine.submit(command, at: wall, actor: actor, reason: reason)
+            check = result.check
+            if !result.actions.isEmpty {
+                execute(result.actions, session: nil, trigger: nil, wall: wall, received: AgentClock.monotonicNanos())
             }
-            let pausing: Bool
-            if case .pause = command { pausing = true } else { pausing = false }
-            let unchanged: Bool
-            switch status {
-            case .paused: unchanged = pausing
-            case .active: unchanged = !pausing
-            case .degraded: unchanged = false
-            }
-            if unchanged {
-                result = .success(
-                    AdminCommandResult(outcome: .unchanged, message: "\(id) is already \(Self.describe(status))"))
-            } else if stopping {
-                result = .failure(.refused("the agent is stopping"))
-            } else {
-                let engineCommand: OperatorCommand = pausing ? .pauseFollower(id) : .resumeFollower(id)
-                execute(
-                    engine.handle(.command(engineCommand, at: wall)), session: nil, trigger: nil, wall: wall,
-                    received: AgentClock.monotonicNanos())
-                let now = engine.followerStatus(id) ?? status
-                result = .success(AdminCommandResult(outcome: .applied, message: "\(id) is \(Self.describe(now))"))
-            }
-        case .disable(let id, _), .enable(let id):
-            if configuration.engine.providers.contains(where: { $0.providerID == id }) {
-                result = .failure(
-                    .refused("disabling providers is not supported by this agent yet; pause their followers"))
-            } else {
-                result = .failure(.unknownProvider(id))
-            }
-        case .flatten(let id):
-            if followerConfigs[id] != nil {
-                result = .failure(.refused("flatten is not supported by this agent yet"))
-            } else {
-                result = .failure(.unknownFollower(id))
-            }
-        case .resetBreaker(let name):
-            result = .failure(.unknownBreaker(name))
-        case .resync:
-            result = .failure(.refused("resync is not supported by this agent yet; a restart settles every session"))
         }
         let outcome: String
-        switch result {
-        case .success(let r): outcome = r.outcome.rawValue
-        case .failure(let e): outcome = "refused: \(e)"
+        switch check {
+        case .applies: outcome = "applied"
+        case .unchanged(let why): outcome = "unchanged: \(why)"
+        case .unknownFollower(let id): outcome = "refused: \(AdminCommandError.unknownFollower(id))"
+        case .unknownProvider(let id): outcome = "refused: \(AdminCommandError.unknownProvider(id))"
+        case .unknownBreaker(let name): outcome = "refused: \(AdminCommandError.unknownBreaker(name))"
+        case .refused(let why): outcome = "refused: \(why)"
         }
-        if command != .status {
+        if !crashed {
             journal.append(
                 AuditRecord.command(
                     CommandAudit(command: command.description, actor: actor, reason: reason, outcome: outcome, at: wall)
                 ))
+            _ = commitJournal()
             say(wall, "COMMAND \(command) by \(actor)\(reason.map { " (\($0))" } ?? ""): \(outcome)")
             scheduleDrain()
         }
-        return result
+        return EngineCommandReceipt(check: check, state: engine.stateView())
     }
 
     func recordAlert(_ transition: AlertTransition) {
@@ -843,7 +830,6 @@ final class AgentCore: @unchecked Sendable {
     // MARK: Snapshot
 
     func snapshot(startedAt: Date, dashboardRefreshMs: Int, mode: String) -> AgentSnapshot {
-        let symbols = knownSymbols.sorted()
         let sessions = slotOrder.map { name -> SessionSnapshot in
             let slot = slots[name]!
             let state: SessionSnapshot.State = slot.loggedOn ? .loggedOn : (slot.connecting ? .connecting : .down)
@@ -857,29 +843,25 @@ final class AgentCore: @unchecked Sendable {
                 nextTargetSeqNum: slot.driver?.nextTargetMsgSeqNum ?? 0,
                 broker: slot.configuration.settings.id.targetCompID)
         }
-        let providers = configuration.engine.providers.map { p -> ProviderSnapshot in
-            let positions = symbols.compactMap { s -> PositionSnapshot? in
-                let q = engine.providerPosition(p.providerID, symbol: s)
-                return q.isZero ? nil : PositionSnapshot(symbol: s, quantity: q)
-            }
-            let up = slots[p.sessionName]?.loggedOn ?? false
-            return ProviderSnapshot(
-                id: p.providerID, session: p.sessionName, state: up ? .active : .suspended,
-                reason: up ? nil : "session \(p.sessionName) is down", positions: positions)
-        }
+        // States, reasons and breakers as the risk layer sees them; positions and P&L from the fills.
+        let view = engine.stateView()
+        let providers = view.providers.map(ProviderSnapshot.init)
         let followers = configuration.engine.followers.map { f -> FollowerSnapshot in
-            let status = engine.followerStatus(f.followerID) ?? .active
-            var reason: String?
-            if case .degraded(let code, let detail) = status { reason = "\(code.rawValue): \(detail)" }
+            let engineView = view.follower(f.followerID)
+            let state = engineView.map(FollowerSnapshot.State.init) ?? .active
+            var reason = engineView.flatMap { $0.restrictions.isEmpty ? nil : $0.restrictions.joined(separator: "; ") }
+            if reason == nil, case .degraded(let code, let detail) = engine.followerStatus(f.followerID) ?? .active {
+                reason = "\(code.rawValue): \(detail)"
+            }
             let positions = activity.positions(of: f.followerID).filter { !$0.quantity.isZero }.map {
                 PositionSnapshot(symbol: $0.symbol, quantity: $0.quantity, averagePrice: $0.averagePrice)
             }
             let pnl = activity.pnl(of: f.followerID)
-            var equity: FixedDecimal = .zero
+            var equity: FixedDecimal = engineView?.equity ?? .zero
             if case .fixed(let e) = f.equity { equity = e }
             return FollowerSnapshot(
                 id: f.followerID, providers: f.providers.map(\.providerID), session: f.sessionName,
-                state: Self.state(status), reason: reason, positions: positions,
+                state: state, reason: reason, positions: positions,
                 currency: configuration.agent.accountCurrency, equity: equity, realizedPnL: pnl.realized ?? .zero,
                 unrealizedPnL: pnl.unrealized ?? .zero)
         }
@@ -889,7 +871,8 @@ final class AgentCore: @unchecked Sendable {
                 name: configuration.agent.name, version: AgentRuntime.version, startedAt: startedAt,
                 dashboardRefreshMs: dashboardRefreshMs, mode: mode),
             sessions: sessions, providers: providers, followers: followers,
-            recentCopies: activity.recentCopies(), metrics: metrics.summary())
+            breakers: view.breakers.map(BreakerSnapshot.init), recentCopies: activity.recentCopies(),
+            metrics: metrics.summary())
     }
 }
 

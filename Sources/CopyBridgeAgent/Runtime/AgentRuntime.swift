@@ -73,7 +73,7 @@ public struct AgentRuntimeOptions: Sendable {
 /// its recovery, so every session is settled with its broker (order status, then positions) when it
 /// logs on, before anything new is sent; then the sessions start, with the copy path in their
 /// handler on one event loop, a tick timer, market data subscriptions, and the HTTP server.
-public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable {
+public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCommandSink, Sendable {
     public static let version = "0.1.0"
 
     public let configuration: AgentConfiguration
@@ -89,6 +89,8 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
         var tick: RepeatedTask?
         var services: ServiceGroup?
         var servicesTask: Task<Void, any Error>?
+        /// Completes when the HTTP server accepts connections (fails if it cannot listen).
+        var httpListening: EventLoopFuture<SocketAddress>?
         var startedAt: Date
         var dashboardRefreshMs: Int
         var mode: String
@@ -122,12 +124,23 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
             guard case .idle = phase else { throw AgentStartError("the agent was started twice") }
             phase = .starting
         }
+        let running: Running
         do {
-            let running = try await launch()
+            running = try await launch()
             state.withLock { $0 = .running(running) }
         } catch {
             state.withLock { $0 = .stopped(nil) }
             throw error
+        }
+        // The dashboard and admin API are part of a started agent: a port already in use is a start
+        // failure, not a warning lost in the log while copying goes on unobserved.
+        if let listening = running.httpListening {
+            do {
+                _ = try await listening.get()
+            } catch {
+                await stop()
+                throw AgentStartError("the HTTP server did not start: \(error)")
+            }
         }
     }
 
@@ -280,12 +293,18 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
         case .port(let port): admin.port = port
         }
         let core = running.core
+        let listening = ListeningSignal(core.loop.makePromise(of: SocketAddress.self))
         let server: AgentHTTPServer
         do {
             server = try AgentHTTPServer(
                 configuration: admin, stateSource: self, commandHandler: self, registry: registry,
-                logger: options.logger, onListening: { [self] bound in httpAddress.withLock { $0 = bound } })
+                logger: options.logger,
+                onListening: { [self] bound in
+                    httpAddress.withLock { $0 = bound }
+                    listening.complete(.success(bound))
+                })
         } catch {
+            listening.complete(.failure(AgentStartError("\(error)")))
             throw AgentStartError("\(error)")
         }
         let monitor = AlertMonitor(metrics: metrics) { transitions in
@@ -293,7 +312,19 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
         }
         let services = ServiceGroup(services: [server, monitor], logger: options.logger)
         running.services = services
-        running.servicesTask = Task { try await services.run() }
+        running.servicesTask = Task {
+            do {
+                try await services.run()
+                listening.complete(.failure(AgentStartError("the HTTP server stopped before it listened")))
+            } catch {
+                listening.complete(.failure(error))
+                throw error
+            }
+        }
+        core.loop.scheduleTask(in: .seconds(30)) {
+            listening.complete(.failure(AgentStartError("the HTTP server was not listening after 30 s")))
+        }
+        running.httpListening = listening.future
     }
 
     // MARK: Stopping
@@ -438,10 +469,24 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, Sendable
                 name: configuration.agent.name, version: Self.version, startedAt: running.startedAt, mode: "stopped"))
     }
 
+    /// Operator commands (the HTTP admin API, `copybridge ctl`): carried out by the copy engine's
+    /// operator commands through ``EngineAdminHandler``, on the engine's loop (see ``submit(_:actor:reason:)``).
     public func handle(_ command: AdminCommand, actor: String, reason: String?) async throws -> AdminCommandResult {
+        try await EngineAdminHandler(sink: self, currency: configuration.agent.accountCurrency)
+            .handle(command, actor: actor, reason: reason)
+    }
+
+    /// Runs `command` on the engine's loop: checked, journaled with `actor` and `reason` when it
+    /// applies (and audited with its outcome either way), and its orders sent like the copy path's.
+    public func submit(_ command: OperatorCommand, actor: String, reason: String?) async throws -> EngineCommandReceipt
+    {
         guard let core = running?.core else { throw AdminCommandError.refused("the agent is not running") }
-        let result = try await core.loop.submit { core.command(command, actor: actor, reason: reason) }.get()
-        return try result.get()
+        return try await core.loop.submit { core.submit(command, actor: actor, reason: reason) }.get()
+    }
+
+    public func engineState() async throws -> EngineStateView {
+        guard let core = running?.core else { throw AdminCommandError.refused("the agent is not running") }
+        return try await core.loop.submit { core.engine.stateView() }.get()
     }
 }
 
@@ -467,5 +512,23 @@ public enum ConsoleOutput {
     /// Waits until everything given so far is written.
     public static func flush() {
         queue.sync {}
+    }
+}
+
+/// A promise completed by whichever comes first: the server listening, failing, or a timeout.
+private final class ListeningSignal: Sendable {
+    private let promise: Mutex<EventLoopPromise<SocketAddress>?>
+    let future: EventLoopFuture<SocketAddress>
+
+    init(_ promise: EventLoopPromise<SocketAddress>) {
+        self.promise = Mutex(promise)
+        self.future = promise.futureResult
+    }
+
+    func complete(_ result: Result<SocketAddress, any Error>) {
+        promise.withLock { p in
+            p?.completeWith(result)
+            p = nil
+        }
     }
 }
