@@ -94,3 +94,28 @@ extension SimulatedBroker {
         return SimBook(time: now.description, idPrefix: idPrefix, accounts: accounts)
     }
 }
+
+extension SimulatedBroker {
+    /// Takes the positions of the book a previous run wrote to `path` (if it exists): a broker keeps
+    /// its accounts' positions across a restart, so a client that reconciles with RequestForPositions
+    /// finds what it left. Orders are not restored; those still working at the end of the last run
+    /// are unknown to OrderStatusRequest, as at a broker that cancels working orders overnight.
+    mutating func restorePositions(fromBookFile path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let book: SimBook
+        do {
+            book = try JSONDecoder().decode(SimBook.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw SimServerError(description: "cannot read the book \(path) of the previous run: \(error)")
+        }
+        for account in book.accounts {
+            for p in account.positions {
+                var position = SimPosition(account: account.account, symbol: p.symbol)
+                position.quantity = p.quantity
+                position.averagePrice = p.averagePrice
+                position.realizedPnL = p.realizedPnL
+                positionTable[PositionKey(account: account.account, symbol: p.symbol)] = position
+            }
+        }
+    }
+}

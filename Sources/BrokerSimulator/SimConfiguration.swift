@@ -222,13 +222,19 @@ public struct SimulatorConfiguration: Sendable {
     public var sessions: [SimSessionKey: SimSessionConfiguration]
     public var bots: [SimBotConfiguration]
     public var echoCopier: SimEchoCopier
+    /// Starting cash of accounts that have no `Equity` of their own (`AccountEquity`); reported in
+    /// CollateralReports, never used by the margin check.
+    public var accountEquity: [String: FixedDecimal]
+    /// Currency (15) of CollateralReports.
+    public var currency: String
 
     public init(
         instruments: [SimInstrument] = SimSettings.defaultInstruments, randomSeed: UInt64 = 1, priceTickMs: Int = 1000,
         maxTicksPerStep: Int = 2, quoteSize: FixedDecimal = 1_000_000, dayEndNanos: Int64? = 22 * 3_600_000_000_000,
         idPrefix: String? = nil, defaultSession: SimSessionConfiguration = SimSessionConfiguration(),
         sessions: [SimSessionKey: SimSessionConfiguration] = [:], bots: [SimBotConfiguration] = [],
-        echoCopier: @escaping SimEchoCopier = SimEcho.copyBody
+        echoCopier: @escaping SimEchoCopier = SimEcho.copyBody, accountEquity: [String: FixedDecimal] = [:],
+        currency: String = "USD"
     ) {
         self.instruments = instruments
         self.randomSeed = randomSeed
@@ -241,6 +247,8 @@ public struct SimulatorConfiguration: Sendable {
         self.sessions = sessions
         self.bots = bots
         self.echoCopier = echoCopier
+        self.accountEquity = accountEquity
+        self.currency = currency
     }
 
     /// The configuration that applies to `session`.
@@ -256,5 +264,14 @@ public struct SimulatorConfiguration: Sendable {
             return sessions[key]!.limits
         }
         return defaultSession.limits
+    }
+
+    /// The cash `account` starts with: its `Equity` (its own session block's, else the broker's),
+    /// else its `AccountEquity` entry; `nil` when the broker knows no equity for it.
+    public func startingCash(for account: String) -> FixedDecimal? {
+        for key in sessions.keys.sorted() where (sessions[key]!.account ?? key.targetCompID) == account {
+            if let equity = sessions[key]!.limits.equity { return equity }
+        }
+        return accountEquity[account] ?? defaultSession.limits.equity
     }
 }

@@ -36,6 +36,8 @@ public enum SimSettingType: Sendable, Equatable, CustomStringConvertible {
     case symbolList
     /// `ACCOUNT,...` or `*` for every account.
     case accountList
+    /// `ACCOUNT:DECIMAL,...`.
+    case accountDecimalList
     /// One of the listed words, case-insensitive.
     case choice([String])
     /// Free text.
@@ -60,6 +62,7 @@ public enum SimSettingType: Sendable, Equatable, CustomStringConvertible {
         case .symbolDecimalList: return "SYMBOL:DECIMAL,..."
         case .symbolList: return "SYMBOL,..."
         case .accountList: return "ACCOUNT,... or *"
+        case .accountDecimalList: return "ACCOUNT:DECIMAL,..."
         case .choice(let words): return words.joined(separator: "|")
         case .string: return "text"
         case .filePath: return "file path"
@@ -81,6 +84,7 @@ public enum SimSettingType: Sendable, Equatable, CustomStringConvertible {
         case .symbolDecimalList: return "SYMBOL:DECIMAL,... with decimals > 0, each symbol once"
         case .symbolList: return "SYMBOL,..."
         case .accountList: return "ACCOUNT,... or *"
+        case .accountDecimalList: return "ACCOUNT:DECIMAL,... with decimals > 0, each account once"
         case .choice(let words): return "one of " + words.joined(separator: ", ")
         case .string: return "a non-empty value"
         case .filePath: return "the path of an existing file"
@@ -188,6 +192,14 @@ public enum SimSettings {
             name: "Leverage", type: .decimal(positive: true), scope: .both, defaultValue: "1",
             doc: "Notional allowed per unit of Equity."),
         SimSettingKey(
+            name: "AccountEquity", type: .accountDecimalList, scope: .broker, defaultValue: nil,
+            doc: "Starting cash of accounts without an Equity of their own, for CollateralReports (35=BA) only: "
+                + "unlike Equity it does not switch on the margin check."),
+        SimSettingKey(
+            name: "Currency", type: .string, scope: .broker, defaultValue: "USD",
+            doc: "Currency (15) of CollateralReports: P&L in another quote currency (USD/JPY: JPY) is converted at "
+                + "the mid of a symbol pairing the two, when the broker quotes one."),
+        SimSettingKey(
             name: "DropCopyFor", type: .accountList, scope: .session, defaultValue: nil,
             doc: "Every ExecutionReport of these accounts' orders, entered anywhere at this broker, is also "
                 + "sent on this session with CopyMsgIndicator (797)=Y."),
@@ -257,6 +269,8 @@ public enum SimSettings {
             case .decimalRange: _ = try reader.decimalRange(key.name)
             case .symbolDecimalList:
                 guard try !reader.pairs(key.name, value.simTrimmed).isEmpty else { return "no SYMBOL:DECIMAL" }
+            case .accountDecimalList:
+                guard try !reader.pairs(key.name, value.simTrimmed).isEmpty else { return "no ACCOUNT:DECIMAL" }
             case .symbolList, .accountList:
                 guard reader.list(key.name) != nil else { return "expected \(key.type.expectation)" }
             case .string, .filePath, .outputFile:
@@ -293,6 +307,11 @@ extension SimulatorConfiguration {
         quoteSize = try broker.decimal("QuoteSize")!
         dayEndNanos = try broker.timeOfDay("DayEndTime")
         idPrefix = broker.values["IDPrefix"].flatMap { $0.isEmpty ? nil : $0 }
+        accountEquity = Dictionary(
+            uniqueKeysWithValues: try broker.raw("AccountEquity").map { t throws(SimConfigurationError) in
+                try broker.pairs("AccountEquity", t)
+            } ?? [])
+        currency = broker.raw("Currency").flatMap { $0.isEmpty ? nil : $0 } ?? "USD"
         defaultSession = try broker.sessionConfiguration()
         let symbols = instruments.map(\.symbol)
         bots = []

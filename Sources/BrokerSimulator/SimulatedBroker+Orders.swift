@@ -207,6 +207,7 @@ extension SimulatedBroker {
         positionTable[key, default: SimPosition(account: order.account, symbol: order.symbol)]
             .apply(side: order.side, quantity: quantity, price: price)
         emit(index, executionReport(order, .trade, execID: execID, last: (quantity, price)), into: &out)
+        collateralChanged(order.account, into: &out)
     }
 
     // MARK: Cancel, replace, expiry

@@ -19,6 +19,7 @@ extension SimulatedBroker {
             case "AF": try massStatusRequest(message, session, settings, into: &out)
             case "AN": try requestForPositions(message, session, settings, into: &out)
             case "V": try marketDataRequest(message, session, into: &out)
+            case "BB": try collateralInquiry(message, session, into: &out)
             default: out.append(.send(session, SimEcho.unsupportedMessageType(message)))
             }
         } catch {

@@ -30,6 +30,8 @@ public struct SimQuoteError: Error, Equatable, Sendable, CustomStringConvertible
 ///   answered with the order's status, never booked twice.
 /// - Every ExecutionReport of an order also goes, with CopyMsgIndicator=Y, to each other session
 ///   whose `DropCopyFor` names the order's account; status answers (H, AF) go to the asker only.
+/// - A CollateralInquiry (BB) is answered with the account's equity in a CollateralReport (BA);
+///   subscribers get a new report after each fill that changes it (see ``accountValuation(_:)``).
 public struct SimulatedBroker: Sendable {
     public let configuration: SimulatorConfiguration
     /// Simulated time: the latest instant processed.
@@ -63,12 +65,14 @@ public struct SimulatedBroker: Sendable {
     let dropCopySessions: [(SimSessionKey, SimAccountSelection)]
 
     var subscriptions: [SimSessionKey: [MarketDataSubscription]] = [:]
+    var collateralSubscriptions: [SimSessionKey: [CollateralSubscription]] = [:]
     var echo = SimEchoState()
     var bots: [BotState]
 
     var orderCounter = 0
     var execCounter = 0
     var reportCounter = 0
+    var collateralCounter = 0
 
     struct PositionKey: Hashable, Sendable {
         var account: String
@@ -163,10 +167,11 @@ public struct SimulatedBroker: Sendable {
         events.first.map { UTCTimestamp(nanosecondsSinceEpoch: $0.time, precision: .milliseconds) }
     }
 
-    /// The session logged out: its echo ClOrdID memory and market data subscriptions end.
+    /// The session logged out: its echo ClOrdID memory, market data and collateral subscriptions end.
     public mutating func sessionLoggedOut(_ session: SimSessionKey) {
         echo.loggedOut(session)
         subscriptions[session] = nil
+        collateralSubscriptions[session] = nil
     }
 
     /// Sets a symbol's quote, as the price process would (resting orders and subscribers react).

@@ -93,7 +93,8 @@ public enum CopyConfigSchema {
         CopyConfigKey("Account", .provider, .string, nil, "Her account (tag 1) on that session."),
         CopyConfigKey(
             "Equity", .provider, .equity, "broker",
-            "Her equity for equity-ratio sizing, or `broker` to use the value the agent reads from her broker."),
+            "Her equity for equity-ratio sizing, or `broker` to use the value the agent reads from her broker "
+                + "(CollateralInquiry)."),
         CopyConfigKey(
             "DailyLossLimit", .provider, .lossLimit, "",
             "Her largest loss in one trading day, an amount or a % of her start-of-day equity (empty: off); "
@@ -133,7 +134,8 @@ public enum CopyConfigSchema {
         CopyConfigKey("Account", .follower, .string, nil, "His account (tag 1) at his broker."),
         CopyConfigKey(
             "Equity", .follower, .equity, "broker",
-            "His equity for equity-ratio and risk-percent sizing, or `broker`."),
+            "His equity for equity-ratio and risk-percent sizing, or `broker` to use the value the agent reads from "
+                + "his broker (CollateralInquiry)."),
         CopyConfigKey(
             "Sizing", .follower, words(SizingMode.self), "equity-ratio",
             "How copies are sized from the provider's position (see Sizing modes)."),

@@ -21,7 +21,7 @@ func dec(_ s: String) -> FixedDecimal { FixedDecimal(s)! }
 func makeBroker(
     fill: SimFillModel = SimFillModel(), sessions: [SimSessionKey: SimSessionConfiguration] = [:],
     bots: [SimBotConfiguration] = [], seed: UInt64 = 7, priceTickMs: Int = 0, dayEnd: Int64? = nil,
-    limits: SimAccountLimits = SimAccountLimits()
+    limits: SimAccountLimits = SimAccountLimits(), accountEquity: [String: FixedDecimal] = [:]
 ) -> SimulatedBroker {
     let instruments = [
         SimInstrument(symbol: "EUR/USD", initialPrice: dec("1.0850"), tickSize: dec("0.0001"), spreadTicks: 2),
@@ -30,7 +30,8 @@ func makeBroker(
     let config = SimulatorConfiguration(
         instruments: instruments, randomSeed: seed, priceTickMs: priceTickMs, maxTicksPerStep: 2,
         quoteSize: 1_000_000, dayEndNanos: dayEnd, idPrefix: "T",
-        defaultSession: SimSessionConfiguration(fillModel: fill, limits: limits), sessions: sessions, bots: bots)
+        defaultSession: SimSessionConfiguration(fillModel: fill, limits: limits), sessions: sessions, bots: bots,
+        accountEquity: accountEquity)
     return SimulatedBroker(configuration: config, start: t0)
 }
 

@@ -247,6 +247,10 @@ struct RuntimeTests {
         #expect(summary.followers.count == 6)
         #expect(console.lines.contains { $0.contains("SIGNAL alice") })
         #expect(console.lines.contains { $0.contains(" COPY alice→") })
+        // bob and erin size with the equity their brokers report (Equity=broker).
+        #expect(console.lines.contains { $0.contains("EQUITY bob 25000 USD (account BOB on primefx-orders)") })
+        #expect(console.lines.contains { $0.contains("EQUITY erin 50000 USD (account ERIN on mt5-orders)") })
+        #expect(!console.lines.contains { $0.contains("WARNING") })
         let books = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/data/books").sorted()
         #expect(books == ["MT5BRIDGE.json", "PRIMEFX.json"])
     }

@@ -169,7 +169,8 @@ public final class BrokerSimulatorServer: Sendable {
                     start = manualStart
                     isManual = true
                 }
-                let broker = SimulatedBroker(configuration: plan.configuration, start: start)
+                var broker = SimulatedBroker(configuration: plan.configuration, start: start)
+                if let bookFile = plan.bookFile { try broker.restorePositions(fromBookFile: bookFile) }
                 hosts.append(
                     SimBrokerHost(
                         plan: plan, engine: engine, broker: broker, clock: clock, isManual: isManual,

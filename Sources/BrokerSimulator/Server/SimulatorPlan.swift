@@ -335,7 +335,7 @@ extension SimSettings {
         case .outputFile: return .path
         case .flag: return .bool
         case .integer, .seed, .decimal, .probability, .millisecondsRange, .decimalRange, .symbolDecimalList,
-            .symbolList, .accountList, .timeOfDay:
+            .symbolList, .accountList, .accountDecimalList, .timeOfDay:
             return .custom(
                 CustomSettingType(name: key.type.description, expectation: key.type.expectation) { raw in
                     SimSettings.problem(with: raw, for: key) == nil ? .string(raw) : nil

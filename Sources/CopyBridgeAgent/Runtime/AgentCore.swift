@@ -52,6 +52,9 @@ final class AgentCore: @unchecked Sendable {
     private var followerConfigs: [String: FollowerConfig] = [:]
 
     var activity: AgentActivity
+    private var equity: BrokerEquity
+    /// How long a broker has to answer a CollateralInquiry before the agent warns.
+    static let equityInquiryTimeout = TimeAmount.seconds(10)
     private(set) var knownSymbols = Set<String>()
     private var lastLedgerMark: [String: Int64] = [:]
     private var lastSummary: UInt64
@@ -92,6 +95,7 @@ final class AgentCore: @unchecked Sendable {
         self.printsActivity = printsActivity
         self.logger = logger
         engine = try CopyEngine(configuration: configuration.engine)
+        equity = BrokerEquity(configuration.engine)
         let now = AgentClock.monotonicNanos()
         activity = AgentActivity(accountCurrency: configuration.agent.accountCurrency, startedMonotonic: now)
         lastSummary = now
@@ -180,6 +184,10 @@ final class AgentCore: @unchecked Sendable {
             handle(.positionReport(session: name, message: message, receivedAt: wall), name, message, wall, start)
         } else if message.isMsgType("W") || message.isMsgType("X") {
             marketData(message, session: name, wall: wall)
+        } else if message.isMsgType("BA") {
+            collateralReport(message, session: name, wall: wall)
+        } else if message.isMsgType("BG") || (message.isMsgType("j") && message[BrokerEquity.Tag.refMsgType] == "BB") {
+            collateralRefusal(message, session: name, wall: wall)
         } else if message.isMsgType("j") || message.isMsgType("9") || message.isMsgType("Y") {
             metrics.recordError(session: name, kind: message.isMsgType("j") ? "business_reject" : "request_reject")
             say(wall, "REJECT \(name) 35=\(message.msgType): \(message[FIXTag.text] ?? "no text")")
@@ -298,6 +306,93 @@ final class AgentCore: @unchecked Sendable {
         }
     }
 
+    // MARK: Equity from the broker
+
+    /// Sends the session's CollateralInquiries (one per `Equity=broker` account on it), each
+    /// watched by a timeout.
+    private func requestEquity(_ name: String) {
+        guard let driver = slots[name]?.driver else { return }
+        for (id, message) in equity.inquiries(onLogon: name) {
+            do {
+                try driver.send(message)
+            } catch {
+                if equity.settle(id), let inquiry = equity.inquiries[id] {
+                    equityWarning(inquiry.watch, "the CollateralInquiry was not sent: \(error)")
+                }
+                continue
+            }
+            loop.scheduleTask(in: Self.equityInquiryTimeout) { [self] in
+                guard !crashed, !stopping, let inquiry = equity.inquiries[id], equity.settle(id) else { return }
+                equityWarning(
+                    inquiry.watch,
+                    "the broker did not answer the CollateralInquiry \(id) within "
+                        + "\(Self.equityInquiryTimeout.nanoseconds / 1_000_000_000) s")
+            }
+        }
+    }
+
+    /// A CollateralReport (35=BA): its TotalNetValue (900) becomes the equity of the account's
+    /// providers and followers, through the engine (which journals it, so replay stays exact).
+    private func collateralReport(_ m: FIXMessage, session: String, wall: Int64) {
+        guard let (id, inquiry) = equity.inquiry(answering: m, on: session) else {
+            logger.debug("session \(session): a CollateralReport for no inquiry of ours (account \(m[1] ?? "none"))")
+            return
+        }
+        let first = equity.settle(id)
+        guard let value = (try? m.decimalIfPresent(BrokerEquity.Tag.totalNetValue)) ?? nil, value.isPositive else {
+            if first {
+                equityWarning(inquiry.watch, "the CollateralReport has no positive TotalNetValue (900)")
+            } else {
+                let text =
+                    "session \(session): account \(inquiry.watch.account) reported no positive TotalNetValue (900) "
+                    + "(\(m[900] ?? "none")); its last equity stays in use"
+                logger.warning("\(text)")
+            }
+            return
+        }
+        let currency = m[15].map { " \($0)" } ?? ""
+        for target in inquiry.watch.ids where equity.apply(value, to: target) {
+            execute(
+                engine.handle(.command(.setEquity(id: target, equity: value), at: wall)), session: session,
+                trigger: nil, wall: wall, received: AgentClock.monotonicNanos())
+            if first || printsActivity {
+                say(
+                    wall,
+                    "EQUITY \(target) \(value.normalized)\(currency) (account \(inquiry.watch.account) on \(session))")
+            }
+        }
+        scheduleDrain()
+    }
+
+    /// A CollateralInquiryAck (35=BG) or a BusinessMessageReject (35=j) of our CollateralInquiry.
+    private func collateralRefusal(_ m: FIXMessage, session: String, wall: Int64) {
+        if m.isMsgType("BG") {
+            // Accepted (0, 1) or completed (2, 3): reports follow or have come.
+            guard m[BrokerEquity.Tag.collInquiryStatus] == "4" else { return }
+        }
+        guard let (id, inquiry) = equity.inquiry(answering: m, on: session) else {
+            say(wall, "REJECT \(session) 35=\(m.msgType): \(m[FIXTag.text] ?? "no text")")
+            scheduleDrain()
+            return
+        }
+        metrics.recordError(session: session, kind: m.isMsgType("j") ? "business_reject" : "request_reject")
+        if equity.settle(id) {
+            equityWarning(inquiry.watch, "the broker refused the CollateralInquiry: \(m[FIXTag.text] ?? "no text")")
+        }
+    }
+
+    /// The one warning for an account whose equity stays unknown.
+    private func equityWarning(_ watch: BrokerEquity.Watch, _ why: String) {
+        let wall = AgentClock.wallNanos()
+        let text =
+            "no equity for account \(watch.account) on session \(watch.session): \(why); "
+            + "\(watch.ids.joined(separator: ", ")) (Equity=broker) skip every increase with equity-unknown"
+        logger.warning("\(text)")
+        journal.append(AuditRecord.note(text, at: wall))
+        say(wall, "WARNING \(text)")
+        scheduleDrain()
+    }
+
     // MARK: Session events
 
     func sessionEvent(_ event: SessionEvent, from driver: SessionDriver) {
@@ -321,6 +416,7 @@ final class AgentCore: @unchecked Sendable {
                     received: AgentClock.monotonicNanos())
             }
             subscribeMarketData(name)
+            requestEquity(name)
         case .disconnected:
             let wasUp = slot.loggedOn
             slot.loggedOn = false
@@ -734,7 +830,8 @@ final class AgentCore: @unchecked Sendable {
             loggedOn: Set(slotOrder.filter { slots[$0]!.loggedOn }), phases: phases, followerStatus: statuses,
             signals: activity.signals, copies: activity.copies, ordersSent: activity.ordersSent,
             filledOrders: activity.filledOrders, rejectedOrders: activity.rejectedOrders,
-            liveOrders: detailed ? liveOrderCount() : 0, followerPositions: positions, halted: halted)
+            liveOrders: detailed ? liveOrderCount() : 0, followerPositions: positions, halted: halted,
+            brokerEquity: equity.applied)
     }
 
     /// Completes when `check` holds, evaluated now and after every drain; fails after `timeout`.
@@ -857,7 +954,7 @@ final class AgentCore: @unchecked Sendable {
                 PositionSnapshot(symbol: $0.symbol, quantity: $0.quantity, averagePrice: $0.averagePrice)
             }
             let pnl = activity.pnl(of: f.followerID)
-            var equity: FixedDecimal = engineView?.equity ?? .zero
+            var equity: FixedDecimal = engineView?.equity ?? self.equity.applied[f.followerID] ?? .zero
             if case .fixed(let e) = f.equity { equity = e }
             return FollowerSnapshot(
                 id: f.followerID, providers: f.providers.map(\.providerID), session: f.sessionName,
@@ -894,6 +991,8 @@ public struct AgentProgress: Sendable {
     public var followerPositions: [String: [String: FixedDecimal]]
     /// Why the agent stopped sending orders, if it did.
     public var halted: String?
+    /// The equity each `Equity=broker` provider and follower (by ID) last got from its broker.
+    public var brokerEquity: [String: FixedDecimal] = [:]
 
     /// Every session logged on and live (settled).
     public func allLive(_ sessions: some Sequence<String>) -> Bool {

@@ -1,0 +1,153 @@
+import BrokerSimulator
+import CopyEngine
+import FIXCore
+import Foundation
+import Synchronization
+import Testing
+
+@testable import CopyBridgeAgent
+
+/// Console lines as they come, for tests that wait on a line the agent prints.
+private final class LineWatcher: Sendable {
+    private let captured = Mutex<[String]>([])
+    private let stream: AsyncStream<String>
+    private let continuation: AsyncStream<String>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream(of: String.self)
+    }
+
+    var sink: @Sendable ([String]) -> Void {
+        { lines in
+            self.captured.withLock { $0.append(contentsOf: lines) }
+            for line in lines { self.continuation.yield(line) }
+        }
+    }
+
+    var lines: [String] { captured.withLock { $0 } }
+
+    /// The first line (printed so far or later) that contains `text`; throws after `timeout`.
+    func line(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {
+        try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                for await line in self.stream where line.contains(text) { return line }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let line = try await group.next() ?? nil else {
+                throw AgentRuntimeError.timedOut("a console line with \"\(text)\"")
+            }
+            return line
+        }
+    }
+}
+
+/// ``twoBrokerSettings()`` with bob's equity read from PROVBRK, which knows `accountEquity`.
+private func brokerEquitySettings(accountEquity: String?) -> String {
+    var settings = twoBrokerSettings()
+    settings = settings.replacingOccurrences(of: "Account=BOB\nEquity=50000", with: "Account=BOB\nEquity=broker")
+    if let accountEquity {
+        settings = settings.replacingOccurrences(
+            of: "PriceTickMs=0\n", with: "PriceTickMs=0\nAccountEquity=\(accountEquity)\n")
+    }
+    return settings
+}
+
+private func equityCommands(_ scan: JournalScan) -> [(String, FixedDecimal)] {
+    scan.engineRecords.compactMap { record in
+        if case .command(.setEquity(let id, let equity), _, _, _) = record { (id, equity) } else { nil }
+    }
+}
+
+@Suite("Broker equity", .serialized)
+struct BrokerEquityTests {
+    @Test("an equity-ratio follower on Equity=broker is sized with the equity his broker reports, and replays")
+    func sizedWithBrokerEquity() async throws {
+        let folder = try TestFolder()
+        let watcher = LineWatcher()
+        var options = AgentRuntimeOptions.quietTests
+        options.console = watcher.sink
+        let data = folder.path + "/data"
+        let settings = brokerEquitySettings(accountEquity: "BOB:40000")
+        #expect(settings.contains("Equity=broker") && settings.contains("AccountEquity=BOB:40000"))
+        try await withRuntime(settings, folder: folder, options: options) { runtime in
+            try await runtime.waitUntil("every session live and bob's equity known", timeout: .seconds(60)) {
+                $0.allLive(twoBrokerSessions) && $0.brokerEquity["bob"] == 40000
+            }
+            let sim = try #require(runtime.simulator)
+            // 40 000 / 100 000 of her 100 000.
+            try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)
+            // Bob bought at the ask 1.1002; PROVBRK values him at the mid 1.1001: 4 less.
+            try await runtime.waitUntil("the copies filled and bob revalued", timeout: .seconds(60)) {
+                $0.filledOrders == 3 && $0.liveOrders == 0 && $0.brokerEquity["bob"] == 39996
+            }
+            #expect(await sim.position(broker: "PROVBRK", account: "BOB", symbol: "EUR/USD") == 40000)
+            // The next increase is sized with the new equity: 50 000 × 39 996 / 100 000.
+            try await sim.providerTrades("P2", "EUR/USD", .buy, 50000)
+            try await runtime.waitUntil("bob's second copy", timeout: .seconds(60)) {
+                $0.liveOrders == 0 && $0.followerPositions["bob"]?["EUR/USD"] == 59998
+            }
+            #expect(await sim.position(broker: "PROVBRK", account: "BOB", symbol: "EUR/USD") == 59998)
+            #expect(try await runtime.progress().halted == nil)
+        }
+        #expect(watcher.lines.contains { $0.hasSuffix("EQUITY bob 40000 USD (account BOB on prov-orders)") })
+        #expect(!watcher.lines.contains { $0.contains("WARNING") })
+
+        // The equities went through the engine's journal, and the run replays exactly.
+        let scan = try JournalReader.read(path: data + "/journal.cbj")
+        let commands = equityCommands(scan)
+        #expect(commands.prefix(2).map(\.0) == ["bob", "bob"])
+        #expect(commands.prefix(2).map(\.1) == [40000, 39996])
+        let configuration = try AgentConfiguration.load(
+            path: try folder.write("replay.conf", settings), dataFolder: data)
+        let report = try AuditReplay.run(scan, configuration: configuration.engine, journalPath: data + "/journal.cbj")
+        #expect(report.differences == [], "\(report.text)")
+        #expect(report.ordersCompared >= 5)
+    }
+
+    @Test("a broker that does not know the account: one warning, and the follower skips with equity-unknown")
+    func unknownAccount() async throws {
+        let folder = try TestFolder()
+        let watcher = LineWatcher()
+        var options = AgentRuntimeOptions.quietTests
+        options.console = watcher.sink
+        let data = folder.path + "/data"
+        try await withRuntime(brokerEquitySettings(accountEquity: nil), folder: folder, options: options) { runtime in
+            let warning = try await watcher.line(containing: "WARNING no equity for account BOB")
+            #expect(warning.contains("on session prov-orders"))
+            #expect(warning.contains("the broker refused the CollateralInquiry: Unknown account BOB"))
+            #expect(warning.contains("bob (Equity=broker) skip every increase with equity-unknown"))
+            try await runtime.waitUntil("every session live", timeout: .seconds(60)) {
+                $0.allLive(twoBrokerSessions)
+            }
+            let sim = try #require(runtime.simulator)
+            try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)
+            try await runtime.waitUntil("carl's and lena's copies", timeout: .seconds(60)) {
+                $0.filledOrders == 2 && $0.liveOrders == 0
+            }
+            let progress = try await runtime.progress()
+            #expect(progress.brokerEquity.isEmpty)
+            #expect(progress.followerPositions["bob"] == nil)
+            #expect(progress.followerPositions["carl"]?["EUR/USD"] == 30000)
+            #expect(await sim.position(broker: "PROVBRK", account: "BOB", symbol: "EUR/USD") == 0)
+        }
+        #expect(
+            watcher.lines.filter { $0.contains("WARNING") }.count == 1,
+            "\(watcher.lines.filter { $0.contains("WARNING") })")
+        #expect(watcher.lines.contains { $0.contains("SKIP bob EUR/USD equity-unknown") })
+        let scan = try JournalReader.read(path: data + "/journal.cbj")
+        #expect(equityCommands(scan).isEmpty)
+        let skips = scan.auditRecords.compactMap { r -> CopyDecision? in
+            if case .decision(let d, _) = r, d.reason == .equityUnknown { d } else { nil }
+        }
+        #expect(skips.map(\.followerID) == ["bob"])
+        #expect(
+            scan.auditRecords.contains {
+                if case .note(let t, _) = $0 { t.hasPrefix("no equity for account BOB") } else { false }
+            })
+    }
+}
