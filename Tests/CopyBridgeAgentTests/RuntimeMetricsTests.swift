@@ -32,6 +32,12 @@ struct RuntimeMetricsTests {
             #expect(sample(page, #"copybridge_followers{state="paused"}"#) == 0)
             #expect(sample(page, #"copybridge_providers{state="active"}"#) == 1)
             #expect(sample(page, #"copybridge_providers{state="suspended"}"#) == 0)
+            // An operator's pause moves the gauges with the answer to the command.
+            _ = try await runtime.handle(.pause(follower: "carl"), actor: "test", reason: nil)
+            let paused = try await AdminClient(port: port, token: nil).request(method: .GET, path: "/metrics").text
+            #expect(sample(paused, #"copybridge_followers{state="active"}"#) == 2)
+            #expect(sample(paused, #"copybridge_followers{state="paused"}"#) == 1)
+            _ = try await runtime.handle(.resume(follower: "carl"), actor: "test", reason: nil)
 
             let sim = try #require(runtime.simulator)
             try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)

@@ -58,6 +58,7 @@ final class AgentCore: @unchecked Sendable {
     private(set) var knownSymbols = Set<String>()
     private var lastLedgerMark: [String: Int64] = [:]
     private var lastSummary: UInt64
+    private var lastStateGauges: UInt64 = 0
 
     private(set) var stopping = false
     private(set) var crashed = false
@@ -166,8 +167,7 @@ final class AgentCore: @unchecked Sendable {
         journal.append(AuditRecord.note(note, at: wall))
         execute(engine.handle(.recoveryComplete(at: wall)), session: nil, trigger: nil, wall: wall, received: 0)
         // The gauges change with the states; until the first change they must still say where they stand.
-        updateFollowerCounts()
-        updateProviderCounts()
+        updateStateGauges()
         return replayed
     }
 
@@ -463,7 +463,7 @@ final class AgentCore: @unchecked Sendable {
         metrics.updateSession(
             name, state: slot.loggedOn ? .loggedOn : (slot.connecting ? .connecting : .down),
             nextSenderSeqNum: driver.nextSenderMsgSeqNum, nextTargetSeqNum: driver.nextTargetMsgSeqNum)
-        updateProviderCounts()
+        updateStateGauges()
     }
 
     // MARK: Timer
@@ -485,6 +485,9 @@ final class AgentCore: @unchecked Sendable {
             say(wall, summary().line)
             scheduleDrain()
         }
+        // Breakers and operator commands change states without a follower event: the gauges follow
+        // within a second.
+        if now &- lastStateGauges >= 1_000_000_000 { updateStateGauges() }
         _ = commitJournal()
     }
 
@@ -536,7 +539,7 @@ final class AgentCore: @unchecked Sendable {
                 let text = Self.describe(status)
                 activity.followerStatus[id] = text
                 say(work.wall, "FOLLOWER \(id) is \(text)")
-                updateFollowerCounts()
+                updateStateGauges()
             case .sessionPhaseChanged(let session, let phase):
                 slots[session]?.phase = phase
                 if phase != .recovering || printsActivity { say(work.wall, "SESSION \(session) \(phase.rawValue)") }
@@ -710,29 +713,19 @@ final class AgentCore: @unchecked Sendable {
         }
     }
 
-    private func updateFollowerCounts() {
-        var counts: [FollowerSnapshot.State: Int] = [:]
+    /// The follower and provider state gauges, counted as the snapshot shows them (the engine's state
+    /// view: breakers, operator commands, sessions).
+    private func updateStateGauges() {
+        lastStateGauges = AgentClock.monotonicNanos()
+        let view = engine.stateView()
+        var followers: [FollowerSnapshot.State: Int] = [:]
         for f in configuration.engine.followers {
-            counts[Self.state(engine.followerStatus(f.followerID) ?? .active), default: 0] += 1
+            followers[view.follower(f.followerID).map(FollowerSnapshot.State.init) ?? .active, default: 0] += 1
         }
-        metrics.updateFollowerCounts(counts)
-    }
-
-    /// A provider is active while the session its fills arrive on is logged on, as in the snapshot.
-    private func updateProviderCounts() {
-        var counts: [ProviderSnapshot.State: Int] = [:]
-        for p in configuration.engine.providers {
-            counts[(slots[p.sessionName]?.loggedOn ?? false) ? .active : .suspended, default: 0] += 1
-        }
-        metrics.updateProviderCounts(counts)
-    }
-
-    static func state(_ status: FollowerStatus) -> FollowerSnapshot.State {
-        switch status {
-        case .active: return .active
-        case .paused: return .paused
-        case .degraded: return .degraded
-        }
+        metrics.updateFollowerCounts(followers)
+        var providers: [ProviderSnapshot.State: Int] = [:]
+        for p in view.providers { providers[ProviderSnapshot(p).state, default: 0] += 1 }
+        metrics.updateProviderCounts(providers)
     }
 
     // MARK: Stopping
