@@ -17,14 +17,18 @@ struct RuntimeFeeTests {
     func feeTermsInTheLedger() async throws {
         let folder = try TestFolder()
         let data = folder.path + "/data"
+        // carl's equity comes from his broker (Equity=broker, the default), asked for because he is
+        // sized by it.
         let settings = twoBrokerSettings(
+            provbrkFollowerExtra: "AccountEquity=CARL:40000",
             bobExtra: """
                 PerformanceFeePct=20
                 FeePeriod=quarterly
                 ManagementFeePct=2
                 VolumeFeePerMillion=25
                 PlatformSharePct=30
-                """)
+                """
+        ).replacingOccurrences(of: "Sizing=fixed-qty\nFixedQty=30000", with: "Sizing=equity-ratio")
         try await withRuntime(settings, folder: folder) { runtime in
             try await runtime.waitUntil("every session live", timeout: .seconds(60)) {
                 $0.allLive(twoBrokerSessions)
@@ -52,6 +56,10 @@ struct RuntimeFeeTests {
                     platformShare: FixedDecimal("0.3")!))
         #expect(history.subscriptions.first { $0.id == "carl:alice" }?.terms == FeeTerms())
         #expect(history.charges.isEmpty, "no period has ended")
+        // The broker's first report opens carl's account, as bob's Equity does his.
+        let deposits = history.cashFlows.filter { $0.kind == .deposit }
+        #expect(deposits.first { $0.flowID == "equity:follower:carl" }?.amount == 40000)
+        #expect(deposits.first { $0.flowID == "equity:follower:bob" }?.amount == 50000)
 
         // By hand: bob bought and sold 50 000 EUR/USD; he is flat, so his equity is his deposit and
         // the P&L of those fills.

@@ -352,6 +352,7 @@ final class AgentCore: @unchecked Sendable {
         }
         let currency = m[15].map { " \($0)" } ?? ""
         for target in inquiry.watch.ids where equity.apply(value, to: target) {
+            recordOpeningEquity(target, value, wall: wall)
             execute(
                 engine.handle(.command(.setEquity(id: target, equity: value), at: wall)), session: session,
                 trigger: nil, wall: wall, received: AgentClock.monotonicNanos())
@@ -362,6 +363,21 @@ final class AgentCore: @unchecked Sendable {
             }
         }
         scheduleDrain()
+    }
+
+    /// The ledger's account of an `Equity=broker` follower or provider opens with the first equity its
+    /// broker reports, as a fixed Equity opens it with a deposit: the management fee accrues on it.
+    /// (The ledger keeps the first deposit of an account; later reports are P&L it already has.)
+    private func recordOpeningEquity(_ target: String, _ value: FixedDecimal, wall: Int64) {
+        guard let ledger else { return }
+        let currency = configuration.agent.accountCurrency
+        if let f = followerConfigs[target] {
+            ledger.recordOpeningEquity(
+                follower: true, id: target, account: f.account, value, currency: currency, at: wall)
+        } else if let p = configuration.engine.providers.first(where: { $0.providerID == target }) {
+            ledger.recordOpeningEquity(
+                follower: false, id: target, account: p.account, value, currency: currency, at: wall)
+        }
     }
 
     /// A CollateralInquiryAck (35=BG) or a BusinessMessageReject (35=j) of our CollateralInquiry.

@@ -212,6 +212,19 @@ final class LedgerFeed: @unchecked Sendable {
         }
     }
 
+    /// The deposit that opens the account of an `Equity=broker` follower or provider: the equity its
+    /// broker reported first. Recorded under the same id as a fixed Equity's, so an account has one
+    /// opening deposit whatever the runs report later.
+    func recordOpeningEquity(
+        follower: Bool, id: String, account: String, _ amount: FixedDecimal, currency: String, at: Int64
+    ) {
+        let ref = follower ? AccountRef.follower(id, account: account) : AccountRef.provider(id, account: account)
+        let flow = CashFlow(
+            flowID: "equity:\(follower ? "follower" : "provider"):\(id)", account: ref, kind: .deposit, amount: amount,
+            currency: currency, time: Self.timestamp(at), note: "Equity reported by the broker")
+        enqueue("the equity of \(id)") { try $0.record(flow) }
+    }
+
     /// Starts, keeps or stops subscriptions so that the open ones are `wanted`. On the ledger thread.
     private func reconcile(_ ledger: Ledger, wanted: [SubscriptionStart], at time: UTCTimestamp) throws {
         let recorded = try ledger.history().subscriptions
