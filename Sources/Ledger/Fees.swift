@@ -60,6 +60,38 @@ public enum FeeEngine {
         return result
     }
 
+    /// The earliest instant a subscription crystallises after its last crystallisation (its start
+    /// when it never did): its next period end, its stop, or a withdrawal under
+    /// `OnWithdrawal=crystallise`; `nil` when nothing will crystallise without new input (every
+    /// subscription stopped and crystallised at its stop). It may be in the past: ``Ledger/crystallise(asOf:)``
+    /// is then due.
+    public static func nextCrystallisation(history: LedgerHistory) -> UTCTimestamp? {
+        var next: UTCTimestamp?
+        func consider(_ time: UTCTimestamp) {
+            if next.map({ time < $0 }) ?? true { next = time }
+        }
+        for subscription in history.subscriptions {
+            let after = history.feeStates[subscription.id]?.lastCrystallisedAt ?? subscription.start
+            if let stop = subscription.stop, stop <= after { continue }
+            var k = 1
+            var boundary = subscription.start
+            while boundary <= after {
+                boundary = LedgerCalendar.periodBoundary(
+                    anchor: subscription.start, months: k * subscription.terms.period.months)
+                k += 1
+            }
+            consider(subscription.stop.map { Swift.min($0, boundary) } ?? boundary)
+            if subscription.terms.onWithdrawal == .crystallise {
+                for flow in history.cashFlows(of: subscription.account)
+                where flow.kind == .withdrawal && flow.time > after && subscription.isActive(at: flow.time) {
+                    consider(flow.time)
+                    break
+                }
+            }
+        }
+        return next
+    }
+
     private enum Step {
         case baseline
         case notionalMark

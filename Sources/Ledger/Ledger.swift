@@ -389,6 +389,12 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// When ``crystallise(asOf:)`` next has something to record: see
+    /// ``FeeEngine/nextCrystallisation(history:)``.
+    public func nextCrystallisation() throws -> UTCTimestamp? {
+        try writer.read { db in FeeEngine.nextCrystallisation(history: try Ledger.loadHistory(db)) }
+    }
+
     // MARK: - Reading
 
     /// Everything recorded, in recording order.

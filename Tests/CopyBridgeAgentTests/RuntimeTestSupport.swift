@@ -47,7 +47,7 @@ final class ConsoleCapture: Sendable {
 /// and prices are known.
 func twoBrokerSettings(
     journalSync: String = "always", fillLatencyMs: String = "1-5", provbrkFollowerExtra: String = "",
-    lotbrkExtra: String = "", admin: Bool = false
+    lotbrkExtra: String = "", admin: Bool = false, bobExtra: String = ""
 ) -> String {
     """
     [DEFAULT]
@@ -111,6 +111,7 @@ func twoBrokerSettings(
     Equity=50000
     Sizing=equity-ratio
     LotSize=1
+    \(bobExtra)
 
     [FOLLOWER]
     FollowerID=carl
@@ -133,7 +134,7 @@ func twoBrokerSettings(
     """
 }
 
-/// The sessions of ``twoBrokerSettings(journalSync:fillLatencyMs:provbrkFollowerExtra:lotbrkExtra:admin:)``.
+/// The sessions of ``twoBrokerSettings(journalSync:fillLatencyMs:provbrkFollowerExtra:lotbrkExtra:admin:bobExtra:)``.
 let twoBrokerSessions = ["prov-dropcopy", "prov-orders", "lot-orders"]
 
 extension BrokerSimulatorServer {

@@ -292,4 +292,38 @@ struct FeeTests {
         }
         #expect(try s.ledger.record(SubscriptionStop(subscriptionID: "S1", stop: at(2, 16))) == .recorded)
     }
+
+    @Test("the next crystallisation: the first period end not crystallised, a stop before it, a withdrawal")
+    func nextCrystallisation() throws {
+        let s = try Scenario()
+        #expect(try s.ledger.nextCrystallisation() == nil, "no subscription")
+        try s.deposit("10000", at: at(1, 15, 9))
+        var quarterly = Self.performance20
+        quarterly.period = .quarterly
+        try s.subscribe("S1", start: Self.start, terms: quarterly)
+        #expect(try s.ledger.nextCrystallisation() == at(4, 15))
+        try s.ledger.crystallise(asOf: at(4, 20))
+        #expect(try s.ledger.nextCrystallisation() == at(7, 15), "the first one is recorded")
+        try s.ledger.crystallise(asOf: at(4, 20))
+        #expect(try s.ledger.nextCrystallisation() == at(7, 15), "crystallising again records nothing")
+
+        // Under OnWithdrawal=crystallise a withdrawal comes first; under hold it does not count.
+        var onWithdrawal = Self.performance20
+        onWithdrawal.onWithdrawal = .crystallise
+        try s.subscribe("S2", account: "A2", start: at(5, 1), terms: onWithdrawal)
+        try s.subscribe("S3", account: "A3", start: at(5, 1), terms: Self.performance20)
+        try s.withdraw("100", account: "A2", at: at(5, 10))
+        try s.withdraw("100", account: "A3", at: at(5, 9))
+        #expect(try s.ledger.nextCrystallisation() == at(5, 10))
+        try s.ledger.crystallise(asOf: at(5, 11))
+        #expect(try s.ledger.nextCrystallisation() == at(6, 1), "S2 and S3's first period end")
+
+        // A stop before the period end is next; once crystallised, a stopped subscription is done.
+        for id in ["S1", "S2", "S3"] {
+            #expect(try s.ledger.record(SubscriptionStop(subscriptionID: id, stop: at(5, 20))) == .recorded)
+        }
+        #expect(try s.ledger.nextCrystallisation() == at(5, 20))
+        try s.ledger.crystallise(asOf: at(5, 21))
+        #expect(try s.ledger.nextCrystallisation() == nil)
+    }
 }

@@ -1,6 +1,7 @@
 import CopyEngine
 import FIXSession
 import Foundation
+import Ledger
 
 /// One `[SESSION]` as the agent runs it.
 public struct AgentSessionConfiguration: Sendable {
@@ -29,6 +30,9 @@ public struct AgentConfiguration: Sendable {
     public let engine: CopyEngineConfiguration
     /// `nil` without an `[ADMIN]` block: no HTTP server.
     public let admin: AdminHTTPConfiguration?
+    /// Each follower's fee terms (``FeeSettings``), by `FollowerID`: every provider it copies is a
+    /// ledger subscription with these terms.
+    public let feeTerms: [String: FeeTerms]
 
     /// Loads and validates `path` with ``CopyBridgeSchema/schema``.
     public static func load(path: String, dataFolder: String? = nil) throws(SettingsError) -> AgentConfiguration {
@@ -68,6 +72,12 @@ public struct AgentConfiguration: Sendable {
             self.engine = engine
         case .failure(let error): throw error
         }
+        var terms: [String: FeeTerms] = [:]
+        for block in file.blocks(of: .follower) {
+            guard let id = block["FollowerID"]?.rawValue else { continue }
+            terms[id] = FeeSettings.terms(block)
+        }
+        feeTerms = terms
         if let block = file.blocks(of: .admin).first {
             do throws(AdminHTTPConfigurationError) {
                 admin = try AdminHTTPConfiguration(block: block)

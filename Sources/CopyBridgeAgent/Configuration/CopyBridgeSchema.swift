@@ -9,7 +9,8 @@ import FIXSession
 /// - `[DEFAULT]`/`[SESSION]`: the session layer's keys (QuickFIX's), the simulator's per-session and
 ///   broker keys, the copy engine's session keys (SymbolMap, QtyUnit, OrdType...), and the agent's
 ///   `MarketData`/`MarketDataSymbols`.
-/// - `[PROVIDER]`, `[FOLLOWER]`: the copy engine's key table.
+/// - `[PROVIDER]`, `[FOLLOWER]`: the copy engine's key table, and the fee keys of `[FOLLOWER]`
+///   (``FeeSettings``).
 /// - `[SIMULATOR]`, `[ADMIN]`, `[AGENT]`: the simulator's, the HTTP server's and the agent's.
 ///
 /// Two adjustments to the modules' own tables: `SocketConnectPort` may be 0 for a `Simulator=Y`
@@ -23,6 +24,7 @@ public enum CopyBridgeSchema {
         copyEngineSchema,
         AdminHTTPConfiguration.schema,
         AgentSettings.schema,
+        FeeSettings.schema,
         SettingsSchema(validators: [engineValidator, sessionRulesValidator]),
     ])
 

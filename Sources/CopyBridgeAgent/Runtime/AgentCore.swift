@@ -58,6 +58,7 @@ final class AgentCore: @unchecked Sendable {
     private(set) var knownSymbols = Set<String>()
     private var lastLedgerMark: [String: Int64] = [:]
     private var lastSummary: UInt64
+    private var lastStateGauges: UInt64 = 0
 
     private(set) var stopping = false
     private(set) var crashed = false
@@ -165,6 +166,8 @@ final class AgentCore: @unchecked Sendable {
         if scan.tornTailBytes > 0 { note += "; dropped a torn tail of \(scan.tornTailBytes) bytes" }
         journal.append(AuditRecord.note(note, at: wall))
         execute(engine.handle(.recoveryComplete(at: wall)), session: nil, trigger: nil, wall: wall, received: 0)
+        // The gauges change with the states; until the first change they must still say where they stand.
+        updateStateGauges()
         return replayed
     }
 
@@ -349,6 +352,7 @@ final class AgentCore: @unchecked Sendable {
         }
         let currency = m[15].map { " \($0)" } ?? ""
         for target in inquiry.watch.ids where equity.apply(value, to: target) {
+            recordOpeningEquity(target, value, wall: wall)
             execute(
                 engine.handle(.command(.setEquity(id: target, equity: value), at: wall)), session: session,
                 trigger: nil, wall: wall, received: AgentClock.monotonicNanos())
@@ -359,6 +363,21 @@ final class AgentCore: @unchecked Sendable {
             }
         }
         scheduleDrain()
+    }
+
+    /// The ledger's account of an `Equity=broker` follower or provider opens with the first equity its
+    /// broker reports, as a fixed Equity opens it with a deposit: the management fee accrues on it.
+    /// (The ledger keeps the first deposit of an account; later reports are P&L it already has.)
+    private func recordOpeningEquity(_ target: String, _ value: FixedDecimal, wall: Int64) {
+        guard let ledger else { return }
+        let currency = configuration.agent.accountCurrency
+        if let f = followerConfigs[target] {
+            ledger.recordOpeningEquity(
+                follower: true, id: target, account: f.account, value, currency: currency, at: wall)
+        } else if let p = configuration.engine.providers.first(where: { $0.providerID == target }) {
+            ledger.recordOpeningEquity(
+                follower: false, id: target, account: p.account, value, currency: currency, at: wall)
+        }
     }
 
     /// A CollateralInquiryAck (35=BG) or a BusinessMessageReject (35=j) of our CollateralInquiry.
@@ -460,6 +479,7 @@ final class AgentCore: @unchecked Sendable {
         metrics.updateSession(
             name, state: slot.loggedOn ? .loggedOn : (slot.connecting ? .connecting : .down),
             nextSenderSeqNum: driver.nextSenderMsgSeqNum, nextTargetSeqNum: driver.nextTargetMsgSeqNum)
+        updateStateGauges()
     }
 
     // MARK: Timer
@@ -481,6 +501,9 @@ final class AgentCore: @unchecked Sendable {
             say(wall, summary().line)
             scheduleDrain()
         }
+        // Breakers and operator commands change states without a follower event: the gauges follow
+        // within a second.
+        if now &- lastStateGauges >= 1_000_000_000 { updateStateGauges() }
         _ = commitJournal()
     }
 
@@ -532,7 +555,7 @@ final class AgentCore: @unchecked Sendable {
                 let text = Self.describe(status)
                 activity.followerStatus[id] = text
                 say(work.wall, "FOLLOWER \(id) is \(text)")
-                updateFollowerCounts()
+                updateStateGauges()
             case .sessionPhaseChanged(let session, let phase):
                 slots[session]?.phase = phase
                 if phase != .recovering || printsActivity { say(work.wall, "SESSION \(session) \(phase.rawValue)") }
@@ -599,7 +622,7 @@ final class AgentCore: @unchecked Sendable {
                         orderID: intent.clOrdID, followerID: record.snapshot.follower, account: record.account,
                         symbol: intent.symbol, isBuy: intent.side == .buy, quantity: record.quantity,
                         providerID: signal.providerID, signalExecID: signal.execID, signalReceivedAt: signal.receivedAt,
-                        sentAt: work.wall))
+                        sentAt: Self.wallTime(ofMonotonic: at, since: work.received, wall: work.wall)))
             }
         }
         if printsActivity {
@@ -688,6 +711,16 @@ final class AgentCore: @unchecked Sendable {
         }
     }
 
+    /// The wall time of a monotonic `instant` after `since` (monotonic), whose wall time is `wall`: an
+    /// order's sending time from its work's start. (The work's own wall time is when the triggering
+    /// message arrived; taken as the sending time, every copy looked sent the instant its signal arrived.)
+    static func wallTime(ofMonotonic instant: UInt64, since: UInt64, wall: Int64) -> Int64 {
+        guard since > 0, instant >= since else {
+            return AgentClock.wallNanos() - Int64(AgentClock.monotonicNanos() &- instant)
+        }
+        return wall + Int64(instant - since)
+    }
+
     static func describe(_ status: FollowerStatus) -> String {
         switch status {
         case .active: return "active"
@@ -696,20 +729,19 @@ final class AgentCore: @unchecked Sendable {
         }
     }
 
-    private func updateFollowerCounts() {
-        var counts: [FollowerSnapshot.State: Int] = [:]
+    /// The follower and provider state gauges, counted as the snapshot shows them (the engine's state
+    /// view: breakers, operator commands, sessions).
+    private func updateStateGauges() {
+        lastStateGauges = AgentClock.monotonicNanos()
+        let view = engine.stateView()
+        var followers: [FollowerSnapshot.State: Int] = [:]
         for f in configuration.engine.followers {
-            counts[Self.state(engine.followerStatus(f.followerID) ?? .active), default: 0] += 1
+            followers[view.follower(f.followerID).map(FollowerSnapshot.State.init) ?? .active, default: 0] += 1
         }
-        metrics.updateFollowerCounts(counts)
-    }
-
-    static func state(_ status: FollowerStatus) -> FollowerSnapshot.State {
-        switch status {
-        case .active: return .active
-        case .paused: return .paused
-        case .degraded: return .degraded
-        }
+        metrics.updateFollowerCounts(followers)
+        var providers: [ProviderSnapshot.State: Int] = [:]
+        for p in view.providers { providers[ProviderSnapshot(p).state, default: 0] += 1 }
+        metrics.updateProviderCounts(providers)
     }
 
     // MARK: Stopping

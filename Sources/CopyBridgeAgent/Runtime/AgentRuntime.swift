@@ -263,7 +263,10 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
             followers: configuration.engine.followers.map { f in
                 var equity: FixedDecimal?
                 if case .fixed(let e) = f.equity { equity = e }
-                return (f.followerID, f.account, equity, f.providers.map(\.providerID))
+                return (
+                    f.followerID, f.account, equity, f.providers.map(\.providerID),
+                    configuration.feeTerms[f.followerID]
+                )
             },
             providers: configuration.engine.providers.map { p in
                 var equity: FixedDecimal?

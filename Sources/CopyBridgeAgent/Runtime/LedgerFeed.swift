@@ -58,6 +58,11 @@ struct LedgerOrderInput: Sendable {
 /// waiting on the ledger with it; ``close()`` waits until it has caught up.
 ///
 /// Every input is recorded idempotently by the ledger; a refusal is logged and never stops copying.
+///
+/// The same thread crystallises fees: once the configuration is recorded (catching up with period
+/// ends and stops passed while the agent was down), then at each instant the ledger names as its
+/// next crystallisation (a period end, a stop). Crystallising is idempotent in the ledger: what is
+/// recorded is never recorded again.
 final class LedgerFeed: @unchecked Sendable {
     private let ledger: Ledger
     private let logger: Logger
@@ -67,10 +72,18 @@ final class LedgerFeed: @unchecked Sendable {
     private var busy = false
     private var closing = false
     private var finished = false
+    // The ledger thread's own.
+    private var nextCrystallisation: Int64?
+    private var crystallisationDue = false
+    private let now: @Sendable () -> Int64
+    /// How long to wait before crystallising again when the ledger could not (a rate missing) or a
+    /// crystallisation it names as due records nothing.
+    static let crystallisationRetryNanos: Int64 = 60_000_000_000
 
-    init(path: String, logger: Logger) throws {
+    init(path: String, logger: Logger, now: @escaping @Sendable () -> Int64 = AgentClock.wallNanos) throws {
         ledger = try Ledger.open(path: path)
         self.logger = logger
+        self.now = now
         let thread = Thread { [self] in work() }
         thread.name = "copybridge-ledger"
         thread.start()
@@ -79,7 +92,17 @@ final class LedgerFeed: @unchecked Sendable {
     private func work() {
         while true {
             condition.lock()
-            while queue.isEmpty && !closing { condition.wait() }
+            while queue.isEmpty && !closing && !crystallisationDue {
+                guard let due = nextCrystallisation else {
+                    condition.wait()
+                    continue
+                }
+                if now() >= due {
+                    crystallisationDue = true
+                } else {
+                    _ = condition.wait(until: Date(timeIntervalSince1970: Double(due) / 1e9))
+                }
+            }
             if queue.isEmpty && closing {
                 finished = true
                 condition.broadcast()
@@ -99,10 +122,32 @@ final class LedgerFeed: @unchecked Sendable {
                     logger.warning("ledger refused \(item.what): \(error)")
                 }
             }
+            if crystallisationDue || nextCrystallisation.map({ now() >= $0 }) == true { crystallise() }
             condition.lock()
             busy = false
             condition.broadcast()
             condition.unlock()
+        }
+    }
+
+    /// Records every fee due by now, then learns when the next one is due. On the ledger thread.
+    private func crystallise() {
+        crystallisationDue = false
+        let time = now()
+        do {
+            let charges = try ledger.crystallise(asOf: Self.timestamp(time))
+            if !charges.isEmpty {
+                let subscriptions = Set(charges.map(\.subscriptionID)).sorted().joined(separator: ", ")
+                logger.info("fees crystallised: \(charges.count) charges for \(subscriptions)")
+            }
+            nextCrystallisation = try ledger.nextCrystallisation()?.nanosecondsSinceEpoch
+        } catch {
+            logger.warning("crystallising fees: \(error)")
+            nextCrystallisation = time + Self.crystallisationRetryNanos
+            return
+        }
+        if let next = nextCrystallisation, next <= time {
+            nextCrystallisation = time + Self.crystallisationRetryNanos
         }
     }
 
@@ -120,12 +165,19 @@ final class LedgerFeed: @unchecked Sendable {
 
     private static func side(_ isBuy: Bool) -> Side { isBuy ? .buy : .sell }
 
-    /// Accounts, fixed equities as deposits, and one subscription per follower and provider.
+    /// Accounts, fixed equities as deposits, and one subscription per follower and provider, then the
+    /// fees due.
+    ///
+    /// A subscription keeps its start and terms across runs. Where the settings changed a follower's
+    /// terms, its subscriptions stop now (their fees crystallise) and new ones start with the new
+    /// terms; a follower or provider link no longer in the settings has stopped copying: its
+    /// subscription stops now.
     func recordConfiguration(
-        followers: [(id: String, account: String, equity: FixedDecimal?, providers: [String])],
+        followers: [(id: String, account: String, equity: FixedDecimal?, providers: [String], terms: FeeTerms?)],
         providers: [(id: String, account: String, equity: FixedDecimal?)], currency: String, at: Int64
     ) {
         let time = Self.timestamp(at)
+        var wanted: [SubscriptionStart] = []
         for f in followers {
             let ref = AccountRef.follower(f.id, account: f.account)
             enqueue("account \(ref)") { try $0.openAccount(ref, currency: currency) }
@@ -136,11 +188,17 @@ final class LedgerFeed: @unchecked Sendable {
                 enqueue("the equity of \(f.id)") { try $0.record(flow) }
             }
             for p in f.providers {
-                let start = SubscriptionStart(
-                    subscriptionID: "\(f.id):\(p)", followerID: f.id, account: f.account, providerID: p, start: time,
-                    terms: FeeTerms())
-                enqueue("the subscription of \(f.id) to \(p)") { try $0.record(start) }
+                wanted.append(
+                    SubscriptionStart(
+                        subscriptionID: "\(f.id):\(p)", followerID: f.id, account: f.account, providerID: p,
+                        start: time, terms: f.terms ?? FeeTerms()))
             }
+        }
+        let starts = wanted
+        enqueue("the subscriptions") { [self] ledger in
+            try reconcile(ledger, wanted: starts, at: time)
+            crystallisationDue = true
+            return .recorded
         }
         for p in providers {
             let ref = AccountRef.provider(p.id, account: p.account)
@@ -152,6 +210,66 @@ final class LedgerFeed: @unchecked Sendable {
                 enqueue("the equity of \(p.id)") { try $0.record(flow) }
             }
         }
+    }
+
+    /// The deposit that opens the account of an `Equity=broker` follower or provider: the equity its
+    /// broker reported first. Recorded under the same id as a fixed Equity's, so an account has one
+    /// opening deposit whatever the runs report later.
+    func recordOpeningEquity(
+        follower: Bool, id: String, account: String, _ amount: FixedDecimal, currency: String, at: Int64
+    ) {
+        let ref = follower ? AccountRef.follower(id, account: account) : AccountRef.provider(id, account: account)
+        let flow = CashFlow(
+            flowID: "equity:\(follower ? "follower" : "provider"):\(id)", account: ref, kind: .deposit, amount: amount,
+            currency: currency, time: Self.timestamp(at), note: "Equity reported by the broker")
+        enqueue("the equity of \(id)") { try $0.record(flow) }
+    }
+
+    /// Starts, keeps or stops subscriptions so that the open ones are `wanted`. On the ledger thread.
+    private func reconcile(_ ledger: Ledger, wanted: [SubscriptionStart], at time: UTCTimestamp) throws {
+        let recorded = try ledger.history().subscriptions
+        var open: [String: Subscription] = [:]
+        for s in recorded where s.stop == nil { open[Self.link(s.followerID, s.account.account, s.providerID)] = s }
+        var used = Set(recorded.map(\.id))
+        func attempt(_ what: String, _ body: () throws -> IngestOutcome) {
+            do {
+                if case .conflicting(let text) = try body() {
+                    logger.warning("ledger kept its earlier record: \(text)")
+                }
+            } catch {
+                logger.warning("ledger refused \(what): \(error)")
+            }
+        }
+        for var start in wanted {
+            let key = Self.link(start.followerID, start.account, start.providerID)
+            if let current = open.removeValue(forKey: key) {
+                if current.terms == start.terms { continue }
+                logger.info("subscription \(current.id): new fee terms from the settings, a new subscription starts")
+                attempt("the stop of \(current.id)") {
+                    try ledger.record(SubscriptionStop(subscriptionID: current.id, stop: time))
+                }
+            }
+            // A stopped subscription keeps its id; a new one of the same link gets the next number.
+            var id = start.subscriptionID
+            var n = 2
+            while used.contains(id) {
+                id = "\(start.subscriptionID)/\(n)"
+                n += 1
+            }
+            start.subscriptionID = id
+            used.insert(id)
+            attempt("the subscription \(id)") { try ledger.record(start) }
+        }
+        for stale in open.values.sorted(by: { $0.id < $1.id }) {
+            logger.info("subscription \(stale.id) is no longer in the settings: it stops")
+            attempt("the stop of \(stale.id)") {
+                try ledger.record(SubscriptionStop(subscriptionID: stale.id, stop: time))
+            }
+        }
+    }
+
+    private static func link(_ follower: String, _ account: String, _ provider: String) -> String {
+        "\(follower)\u{1F}\(account)\u{1F}\(provider)"
     }
 
     func record(_ fill: LedgerProviderFillInput) {
