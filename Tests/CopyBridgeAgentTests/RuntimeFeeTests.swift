@@ -29,7 +29,7 @@ struct RuntimeFeeTests {
                 PlatformSharePct=30
                 """
         ).replacingOccurrences(of: "Sizing=fixed-qty\nFixedQty=30000", with: "Sizing=equity-ratio")
-        try await withRuntime(settings, folder: folder) { runtime in
+        let snapshot = try await withRuntime(settings, folder: folder) { runtime in
             try await runtime.waitUntil("every session live", timeout: .seconds(60)) {
                 $0.allLive(twoBrokerSessions)
             }
@@ -42,6 +42,8 @@ struct RuntimeFeeTests {
             try await runtime.waitUntil("the closing copies", timeout: .seconds(60)) {
                 $0.filledOrders == 6 && $0.liveOrders == 0
             }
+            runtime.drainLedger()
+            return await runtime.snapshot()
         }
 
         let ledger = try Ledger.open(path: data + "/ledger.sqlite")
@@ -89,6 +91,23 @@ struct RuntimeFeeTests {
         let performance = gain.isPositive ? money(gain * FixedDecimal("0.2")!) : .zero
         #expect(accrued.first { $0.kind == .performance }?.amount == performance)
         #expect(run.accrued.allSatisfy { $0.subscriptionID == "bob:alice" }, "carl and lena pay nothing")
+
+        // The dashboard's figures, from the ledger thread: what the fees report accrues for bob now.
+        // No UTC midnight passed since the start (unless the test ran across one), so no management.
+        let now = UTCTimestamp(nanosecondsSinceEpoch: AgentClock.wallNanos())
+        let reported = try FeeEngine.run(history: history, asOf: now, accrued: true).accrued
+            .filter { $0.subscriptionID == "bob:alice" }.reduce(FixedDecimal.zero) { $0 + $1.amount }
+        let byHand = volume + (realized - volume > .zero ? money((realized - volume) * FixedDecimal("0.2")!) : .zero)
+        let followers = Dictionary(uniqueKeysWithValues: snapshot.followers.map { ($0.id, $0) })
+        let bobRow = try #require(followers["bob"])
+        #expect(bobRow.feesAccrued.isPositive)
+        #expect(bobRow.feesAccrued == reported)
+        #expect(bobRow.feesAccrued == byHand)
+        #expect(bobRow.feesCharged == .zero, "no period has ended")
+        for other in ["carl", "lena"] {
+            let row = try #require(followers[other])
+            #expect(row.feesAccrued == .zero && row.feesCharged == .zero, "\(other) has no fee terms")
+        }
     }
 
     @Test("new fee terms stop the subscription (its fees crystallise) and start another; a dropped link stops")
@@ -113,10 +132,16 @@ struct RuntimeFeeTests {
                     providerFillPrice: nil, time: t0 + Int64(n + 1) * minute, receivedAt: t0 + Int64(n + 1) * minute))
         }
         feed.drain()
+        // The dashboard's figures: (110 000 + 120 000) × 25 / 1 000 000 = 5.75 accrued, nothing charged.
+        #expect(feed.followerFees()["bob"] == LedgerFollowerFees(accrued: FixedDecimal("5.75")!, charged: .zero))
+        #expect(feed.followerFees()["carl"].map { $0 == LedgerFollowerFees() } ?? true, "carl has no fee terms")
         // The next run: bob's terms changed, carl is gone.
         let t1 = t0 + 10 * minute
         feed.recordConfiguration(
             followers: [("bob", "BOB", 10000, ["alice"], after)], providers: providers, currency: "USD", at: t1)
+        feed.drain()
+        // The stop crystallised the 5.75; the new subscription has copied nothing yet.
+        #expect(feed.followerFees()["bob"] == LedgerFollowerFees(accrued: .zero, charged: FixedDecimal("5.75")!))
         feed.close()
 
         let ledger = try Ledger.open(path: path)

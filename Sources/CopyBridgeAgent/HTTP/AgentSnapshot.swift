@@ -202,9 +202,10 @@ public struct FollowerSnapshot: Codable, Sendable, Equatable {
     public var equity: FixedDecimal
     public var realizedPnL: FixedDecimal
     public var unrealizedPnL: FixedDecimal
-    /// Performance fees earned but not yet charged.
+    /// Fees (management, volume, performance) accrued but not yet charged, over the follower's
+    /// subscriptions, from the ledger (0 without one); trails the fills by up to 2 seconds.
     public var feesAccrued: FixedDecimal
-    /// Performance fees charged so far.
+    /// Fees charged so far over the follower's subscriptions, from the ledger (0 without one).
     public var feesCharged: FixedDecimal
 
     public init(

@@ -952,6 +952,8 @@ final class AgentCore: @unchecked Sendable {
         // States, reasons and breakers as the risk layer sees them; positions and P&L from the fills.
         let view = engine.stateView()
         let providers = view.providers.map(ProviderSnapshot.init)
+        // Computed on the ledger thread; without a ledger there are no fees to show.
+        let fees = ledger?.followerFees() ?? [:]
         let followers = configuration.engine.followers.map { f -> FollowerSnapshot in
             let engineView = view.follower(f.followerID)
             let state = engineView.map(FollowerSnapshot.State.init) ?? .active
@@ -969,7 +971,8 @@ final class AgentCore: @unchecked Sendable {
                 id: f.followerID, providers: f.providers.map(\.providerID), session: f.sessionName,
                 state: state, reason: reason, positions: positions,
                 currency: configuration.agent.accountCurrency, equity: equity, realizedPnL: pnl.realized ?? .zero,
-                unrealizedPnL: pnl.unrealized ?? .zero)
+                unrealizedPnL: pnl.unrealized ?? .zero, feesAccrued: fees[f.followerID]?.accrued ?? .zero,
+                feesCharged: fees[f.followerID]?.charged ?? .zero)
         }
         return AgentSnapshot(
             generatedAt: Date(),

@@ -449,6 +449,12 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         return (try? await core.loop.submit { core.engine.liveOrders(session: session).map(\.clOrdID) }.get()) ?? []
     }
 
+    /// Waits until the ledger has recorded everything queued so far and its fee figures include it
+    /// (tests). Blocks the calling thread for as long as the ledger thread takes.
+    func drainLedger() {
+        running?.ledger?.drain()
+    }
+
     public func snapshot() async -> AgentSnapshot {
         guard let running else {
             return AgentSnapshot(

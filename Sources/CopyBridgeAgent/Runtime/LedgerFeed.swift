@@ -2,6 +2,7 @@ import FIXCore
 import Foundation
 import Ledger
 import Logging
+import Synchronization
 
 // This file speaks the ledger's vocabulary only (its FollowerFill, Side and Mark), so that the names
 // the copy engine shares with it never meet here.
@@ -50,6 +51,15 @@ struct LedgerOrderInput: Sendable {
     var sentAt: Int64
 }
 
+/// A follower's fees as the ledger has them, in the account currency.
+struct LedgerFollowerFees: Sendable, Equatable {
+    /// Accrued and not charged yet: what his open subscriptions would be charged if they crystallised
+    /// now, and any charge due but not yet recorded.
+    var accrued: FixedDecimal = .zero
+    /// Charged so far, over all his subscriptions.
+    var charged: FixedDecimal = .zero
+}
+
 /// Feeds the ledger from a thread of its own, so that SQLite never runs on the copy path.
 ///
 /// The thread takes everything queued at each wake-up and records it in one pass, so that a burst of
@@ -63,6 +73,10 @@ struct LedgerOrderInput: Sendable {
 /// ends and stops passed while the agent was down), then at each instant the ledger names as its
 /// next crystallisation (a period end, a stop). Crystallising is idempotent in the ledger: what is
 /// recorded is never recorded again.
+///
+/// The same thread also keeps each follower's fees (``followerFees()``, for the dashboard) as the
+/// fees report computes them: after recording and after each crystallisation, at most once per
+/// `feesRefreshNanos` unless a crystallisation ran, since it reads the whole history.
 final class LedgerFeed: @unchecked Sendable {
     private let ledger: Ledger
     private let logger: Logger
@@ -75,15 +89,30 @@ final class LedgerFeed: @unchecked Sendable {
     // The ledger thread's own.
     private var nextCrystallisation: Int64?
     private var crystallisationDue = false
+    private var feesError: String?
     private let now: @Sendable () -> Int64
+    // Guarded by `condition`: whether the fee figures miss recorded work, when they were last
+    // computed, and whether `drain()` wants them now.
+    private var feesStale = false
+    private var feesRefreshedAt: Int64?
+    private var feesWanted = false
+    private let feesRefreshNanos: Int64
+    private let fees = Mutex<[String: LedgerFollowerFees]>([:])
     /// How long to wait before crystallising again when the ledger could not (a rate missing) or a
     /// crystallisation it names as due records nothing.
     static let crystallisationRetryNanos: Int64 = 60_000_000_000
 
-    init(path: String, logger: Logger, now: @escaping @Sendable () -> Int64 = AgentClock.wallNanos) throws {
+    /// How often at most the fee figures are computed again while the ledger records.
+    static let defaultFeesRefreshNanos: Int64 = 2_000_000_000
+
+    init(
+        path: String, logger: Logger, now: @escaping @Sendable () -> Int64 = AgentClock.wallNanos,
+        feesRefreshNanos: Int64 = LedgerFeed.defaultFeesRefreshNanos
+    ) throws {
         ledger = try Ledger.open(path: path)
         self.logger = logger
         self.now = now
+        self.feesRefreshNanos = feesRefreshNanos
         let thread = Thread { [self] in work() }
         thread.name = "copybridge-ledger"
         thread.start()
@@ -93,15 +122,17 @@ final class LedgerFeed: @unchecked Sendable {
         while true {
             condition.lock()
             while queue.isEmpty && !closing && !crystallisationDue {
-                guard let due = nextCrystallisation else {
+                let time = now()
+                if let due = nextCrystallisation, time >= due {
+                    crystallisationDue = true
+                    break
+                }
+                if let due = feesDue, time >= due { break }
+                guard let wake = [nextCrystallisation, feesDue].compactMap({ $0 }).min() else {
                     condition.wait()
                     continue
                 }
-                if now() >= due {
-                    crystallisationDue = true
-                } else {
-                    _ = condition.wait(until: Date(timeIntervalSince1970: Double(due) / 1e9))
-                }
+                _ = condition.wait(until: Date(timeIntervalSince1970: Double(wake) / 1e9))
             }
             if queue.isEmpty && closing {
                 finished = true
@@ -122,12 +153,64 @@ final class LedgerFeed: @unchecked Sendable {
                     logger.warning("ledger refused \(item.what): \(error)")
                 }
             }
-            if crystallisationDue || nextCrystallisation.map({ now() >= $0 }) == true { crystallise() }
+            let crystallising = crystallisationDue || nextCrystallisation.map({ now() >= $0 }) == true
+            if crystallising { crystallise() }
+            condition.lock()
+            if !batch.isEmpty || crystallising { feesStale = true }
+            let refresh = feesStale && (crystallising || feesDue.map { now() >= $0 } == true)
+            condition.unlock()
+            if refresh { refreshFees() }
             condition.lock()
             busy = false
             condition.broadcast()
             condition.unlock()
         }
+    }
+
+    /// When the fee figures are to be computed again, if they are stale. Under `condition`.
+    private var feesDue: Int64? {
+        guard feesStale else { return nil }
+        guard let last = feesRefreshedAt, !feesWanted else { return .min }
+        return last + feesRefreshNanos
+    }
+
+    /// Each follower's fees as the fees report computes them: charged, and accrued (due and not
+    /// recorded, or accrued if his open subscriptions crystallised now). On the ledger thread.
+    private func refreshFees() {
+        let time = now()
+        do {
+            let history = try ledger.history()
+            let run = try FeeEngine.run(history: history, asOf: Self.timestamp(time), accrued: true)
+            let followerOf = Dictionary(
+                history.subscriptions.map { ($0.id, $0.followerID) }, uniquingKeysWith: { a, _ in a })
+            var figures: [String: LedgerFollowerFees] = [:]
+            for charge in history.charges {
+                guard let follower = followerOf[charge.subscriptionID] else { continue }
+                figures[follower, default: LedgerFollowerFees()].charged += charge.amount
+            }
+            for charge in run.charges + run.accrued {
+                guard let follower = followerOf[charge.subscriptionID] else { continue }
+                figures[follower, default: LedgerFollowerFees()].accrued += charge.amount
+            }
+            fees.withLock { $0 = figures }
+            feesError = nil
+        } catch {
+            // Once per distinct error: under traffic the figures are computed every few seconds.
+            let text = "\(error)"
+            if text != feesError { logger.warning("computing the followers' fees: \(text)") }
+            feesError = text
+        }
+        condition.lock()
+        feesRefreshedAt = time
+        feesStale = false
+        feesWanted = false
+        condition.unlock()
+    }
+
+    /// Each follower's fees by follower id, as of the ledger thread's last computation; a follower
+    /// without subscriptions or fees is absent.
+    func followerFees() -> [String: LedgerFollowerFees] {
+        fees.withLock { $0 }
     }
 
     /// Records every fee due by now, then learns when the next one is due. On the ledger thread.
@@ -314,10 +397,16 @@ final class LedgerFeed: @unchecked Sendable {
         do { try ledger.close() } catch { logger.warning("closing the ledger: \(error)") }
     }
 
-    /// Waits for everything queued so far (tests).
+    /// Waits for everything queued so far, and for the fee figures to include it (tests).
     func drain() {
         condition.lock()
-        while !queue.isEmpty || busy { condition.wait() }
+        while !queue.isEmpty || busy || feesStale {
+            if feesStale && !feesWanted {
+                feesWanted = true
+                condition.broadcast()
+            }
+            condition.wait()
+        }
         condition.unlock()
     }
 }
