@@ -8,9 +8,9 @@ import FIXCore
 /// (fills of our orders; his own trades and position-report adjustments are not counted), for a
 /// provider her fills on her drop copy. Realised P&L uses each fill's LastPx (else AvgPx, else the
 /// mark) against the average price of the open quantity; unrealised P&L values the open quantity
-/// at the mark's mid. Prices are taken to be in the account currency (as risk-percent sizing
-/// does); commissions, swaps, funding and currency conversion are not included, which the ledger
-/// (`Ledger`) accounts for. Busts and corrects of a provider's fills adjust her position but not
+/// at the mark's mid. A pair's P&L, in its quote currency, is converted to the account currency
+/// at the marks (see `inAccountCurrency`); commissions, swaps and funding are not included, which
+/// the ledger (`Ledger`) accounts for. Busts and corrects of a provider's fills adjust her position but not
 /// her realised P&L.
 ///
 /// **Daily loss** is the P&L at the start of the trading day (`TradingDayReset`, UTC) minus the
@@ -183,7 +183,7 @@ extension CopyEngine {
         let realised = Self.book(.signed(inc, sign), at: px, qty: &qty, avg: &avg)
         followers[f].symbols[s].pnlQty = qty
         followers[f].symbols[s].pnlPx = avg
-        if !realised.isZero { followers[f].realised += realised }
+        if !realised.isZero { followers[f].realised += inAccountCurrency(realised, symbol: s, price: px) }
         if followers[f].loss.limits.isActive && !pendingLossChecks.contains(f) { pendingLossChecks.append(f) }
     }
 
@@ -195,7 +195,7 @@ extension CopyEngine {
             guard !qty.isZero, let avg = followers[f].symbols[s].pnlPx, let mid = currentMark(s)?.mid,
                 let u = FixedDecimal.checkedProduct(qty, mid - avg)
             else { continue }
-            unrealised += u
+            unrealised += inAccountCurrency(u, symbol: s, price: mid)
         }
         return (followers[f].realised, unrealised)
     }
@@ -207,7 +207,7 @@ extension CopyEngine {
         else { return }
         let closing = new.signum == old.signum ? old.magnitude - new.magnitude : old.magnitude
         if let r = FixedDecimal.checkedProduct(closing, px - entry) {
-            providers[p].realised += old.isPositive ? r : -r
+            providers[p].realised += inAccountCurrency(old.isPositive ? r : -r, symbol: s, price: px)
         }
     }
 
@@ -219,7 +219,7 @@ extension CopyEngine {
             guard !qty.isZero, let entry = providers[p].symbols[s].entryPx, let mid = currentMark(s)?.mid,
                 let u = FixedDecimal.checkedProduct(qty, mid - entry)
             else { continue }
-            unrealised += u
+            unrealised += inAccountCurrency(u, symbol: s, price: mid)
         }
         return (providers[p].realised, unrealised)
     }

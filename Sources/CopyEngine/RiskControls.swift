@@ -38,6 +38,26 @@ extension CopyEngine {
         return nil
     }
 
+    /// `amount` in the quote currency of `s`, in the account currency: converted at the mark of
+    /// `QUOTE/ACCOUNT` or `ACCOUNT/QUOTE`, or, for a pair based on the account currency (USD/JPY in
+    /// a USD account), at `price`, the pair's own rate, when it has no mark. Without any rate the
+    /// amount is taken as it is (symbols that are not pairs are priced in the account currency).
+    func inAccountCurrency(_ amount: FixedDecimal, symbol s: Int, price: FixedDecimal?) -> FixedDecimal {
+        let name = symbols.names[s]
+        guard !amount.isZero, let slash = name.firstIndex(of: "/") else { return amount }
+        let base = name[..<slash]
+        let quote = name[name.index(after: slash)...]
+        let account = configuration.accountCurrency
+        if quote == account { return amount }
+        if let i = symbols.ids["\(quote)/\(account)"], let mid = currentMark(i)?.mid, mid.isPositive {
+            return FixedDecimal.checkedProduct(amount, mid) ?? amount
+        }
+        var rate = symbols.ids["\(account)/\(quote)"].flatMap { currentMark($0)?.mid }
+        if rate == nil && base == account { rate = price }
+        guard let rate, rate.isPositive else { return amount }
+        return amount.divided(by: rate, scale: 10, .halfEven)
+    }
+
     /// His equity now: the base plus the P&L of his copies since it was set.
     func currentEquity(_ f: Int) -> FixedDecimal? {
         guard let base = followers[f].equity else { return nil }

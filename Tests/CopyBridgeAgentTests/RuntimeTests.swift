@@ -245,6 +245,9 @@ struct RuntimeTests {
         let summary = try #require(summaries.value)
         #expect(summary.copies >= 1 && summary.filledOrders >= 1 && summary.signals >= 1)
         #expect(summary.followers.count == 6)
+        // The periodic line carries the live view's figures.
+        #expect(summary.line.contains(", fill rate ") && summary.line.contains(", tick-to-copy p50 "))
+        #expect(summary.line.contains(", slippage "))
         #expect(console.lines.contains { $0.contains("SIGNAL alice") })
         #expect(console.lines.contains { $0.contains(" COPY alice→") })
         // bob and erin size with the equity their brokers report (Equity=broker).

@@ -221,3 +221,27 @@ struct LossProtectionTests {
         #expect(record > recovery)
     }
 }
+
+/// Losses count in the account currency: a USD/JPY loss in yen is not a loss in dollars.
+@Suite("Loss protection in the account currency")
+struct LossCurrencyTests {
+    @Test func aYenLossIsConvertedBeforeItMeetsTheDollarLimit() throws {
+        var w = try World(
+            setup(followers: [LossProtectionTests.bob { $0.loss.dailyLoss = .amount(500) }]))
+        w.allSessionsUp()
+        w.broker.price = dec("150")
+        w.mark("150", symbol: "USD/JPY")
+        w.providerFill(side: "1", qty: "100000", px: "150", symbol: "USD/JPY")
+        #expect(w.position("bob", "USD/JPY") == 10_000)
+        // 10 000 × (145 − 150) = −50 000 JPY = −344.83 USD at 145: under the 500 USD limit.
+        w.mark("145", symbol: "USD/JPY")
+        w.tick(after: 100 * ms)
+        #expect(w.breaker("follower:bob:daily-loss")?.tripped == false)
+        // 10 000 × (140 − 150) = −100 000 JPY = −714.29 USD at 140: over it.
+        w.mark("140", symbol: "USD/JPY")
+        w.tick(after: 100 * ms)
+        #expect(
+            w.breaker("follower:bob:daily-loss")?.detail == "loss=714.29 bound=500 (DailyLossLimit=500)",
+            "daily loss \(String(describing: w.engine.followerView("bob")?.dailyLoss))")
+    }
+}

@@ -498,7 +498,8 @@ final class AgentCore: @unchecked Sendable {
         let interval = UInt64(configuration.agent.summaryIntervalSeconds) * 1_000_000_000
         if interval > 0 && now &- lastSummary >= interval {
             lastSummary = now
-            say(wall, summary().line)
+            let live = slotOrder.filter { slots[$0]?.loggedOn == true && engine.sessionPhase($0) == .live }.count
+            say(wall, summary().line + ", sessions \(live)/\(slotOrder.count) live")
             scheduleDrain()
         }
         // Breakers and operator commands change states without a follower event: the gauges follow

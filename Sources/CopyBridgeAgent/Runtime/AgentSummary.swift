@@ -111,6 +111,7 @@ public struct AgentSummary: Sendable, Equatable {
         if let p50 = latencyP50Micros, let p99 = latencyP99Micros {
             text += ", tick-to-copy p50 \(Self.micros(p50)) p99 \(Self.micros(p99))"
         }
+        if let slip = averageSlippageBps { text += ", slippage \(Self.bps(slip))" }
         return text
     }
 
