@@ -13,6 +13,33 @@ extension CopyEngine {
         return nil
     }
 
+    /// How an amount in the quote currency of pair `BASE/QUOTE` becomes one in the account currency.
+    struct QuoteConversion {
+        /// BASE is the account currency (USD/JPY in a USD account).
+        var baseIsAccount: Bool
+        /// The mid of `QUOTE/ACCOUNT`, when positive: multiply by it.
+        var times: FixedDecimal?
+        /// The mid of `ACCOUNT/QUOTE`, when marked: divide by it.
+        var over: FixedDecimal?
+    }
+
+    /// The conversion of `s`'s quote currency to the account currency from the marks; nil when none
+    /// is needed: `s` is not a pair (taken as priced in the account currency) or QUOTE is the account
+    /// currency.
+    func quoteConversion(_ s: Int) -> QuoteConversion? {
+        let name = symbols.names[s]
+        guard let slash = name.firstIndex(of: "/") else { return nil }
+        let quote = name[name.index(after: slash)...]
+        let account = configuration.accountCurrency
+        if quote == account { return nil }
+        return QuoteConversion(
+            baseIsAccount: name[..<slash] == account,
+            times: symbols.ids["\(quote)/\(account)"].flatMap { currentMark($0)?.mid }.flatMap {
+                $0.isPositive ? $0 : nil
+            },
+            over: symbols.ids["\(account)/\(quote)"].flatMap { currentMark($0)?.mid })
+    }
+
     /// What one unit of `s` is worth in the account currency, for notional limits and leverage.
     ///
     /// A pair `BASE/QUOTE` is priced in QUOTE: one unit is worth the price when QUOTE is the account
@@ -22,19 +49,10 @@ extension CopyEngine {
     /// taken as priced in the account currency.
     func unitValue(_ f: Int, _ s: Int) -> FixedDecimal? {
         guard let px = referencePrice(f, s) else { return nil }
-        let name = symbols.names[s]
-        guard let slash = name.firstIndex(of: "/") else { return px }
-        let base = name[..<slash]
-        let quote = name[name.index(after: slash)...]
-        let account = configuration.accountCurrency
-        if quote == account { return px }
-        if base == account { return 1 }
-        if let i = symbols.ids["\(quote)/\(account)"], let mid = currentMark(i)?.mid, mid.isPositive {
-            return FixedDecimal.checkedProduct(px, mid)
-        }
-        if let i = symbols.ids["\(account)/\(quote)"], let mid = currentMark(i)?.mid, mid.isPositive {
-            return px.divided(by: mid, scale: 10, .halfEven)
-        }
+        guard let conversion = quoteConversion(s) else { return px }
+        if conversion.baseIsAccount { return 1 }
+        if let mid = conversion.times { return FixedDecimal.checkedProduct(px, mid) }
+        if let mid = conversion.over, mid.isPositive { return px.divided(by: mid, scale: 10, .halfEven) }
         return nil
     }
 
@@ -43,18 +61,11 @@ extension CopyEngine {
     /// a USD account), at `price`, the pair's own rate, when it has no mark. Without any rate the
     /// amount is taken as it is (symbols that are not pairs are priced in the account currency).
     func inAccountCurrency(_ amount: FixedDecimal, symbol s: Int, price: FixedDecimal?) -> FixedDecimal {
-        let name = symbols.names[s]
-        guard !amount.isZero, let slash = name.firstIndex(of: "/") else { return amount }
-        let base = name[..<slash]
-        let quote = name[name.index(after: slash)...]
-        let account = configuration.accountCurrency
-        if quote == account { return amount }
-        if let i = symbols.ids["\(quote)/\(account)"], let mid = currentMark(i)?.mid, mid.isPositive {
-            return FixedDecimal.checkedProduct(amount, mid) ?? amount
+        guard !amount.isZero, let conversion = quoteConversion(s) else { return amount }
+        if let mid = conversion.times { return FixedDecimal.checkedProduct(amount, mid) ?? amount }
+        guard let rate = conversion.over ?? (conversion.baseIsAccount ? price : nil), rate.isPositive else {
+            return amount
         }
-        var rate = symbols.ids["\(account)/\(quote)"].flatMap { currentMark($0)?.mid }
-        if rate == nil && base == account { rate = price }
-        guard let rate, rate.isPositive else { return amount }
         return amount.divided(by: rate, scale: 10, .halfEven)
     }
 
