@@ -498,7 +498,7 @@ final class AgentCore: @unchecked Sendable {
         let interval = UInt64(configuration.agent.summaryIntervalSeconds) * 1_000_000_000
         if interval > 0 && now &- lastSummary >= interval {
             lastSummary = now
-            let live = slotOrder.filter { slots[$0]?.loggedOn == true && engine.sessionPhase($0) == .live }.count
+            let live = slotOrder.filter(progress(detailed: false).isLive).count
             say(wall, summary().line + ", sessions \(live)/\(slotOrder.count) live")
             scheduleDrain()
         }
@@ -1007,9 +1007,14 @@ public struct AgentProgress: Sendable {
     /// The equity each `Equity=broker` provider and follower (by ID) last got from its broker.
     public var brokerEquity: [String: FixedDecimal] = [:]
 
+    /// Whether `session` is logged on and live (settled).
+    public func isLive(_ session: String) -> Bool {
+        loggedOn.contains(session) && phases[session] == .live
+    }
+
     /// Every session logged on and live (settled).
     public func allLive(_ sessions: some Sequence<String>) -> Bool {
-        sessions.allSatisfy { loggedOn.contains($0) && phases[$0] == .live }
+        sessions.allSatisfy(isLive)
     }
 }
 
