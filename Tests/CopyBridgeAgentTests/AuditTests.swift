@@ -175,7 +175,9 @@ struct AuditTests {
     @Test("a journal of two runs (orders in flight at the stop, settled at the restart, a pause) replays exactly")
     func twoRunsReplay() async throws {
         let folder = try TestFolder()
-        let file = try folder.write("agent.conf", twoBrokerSettings(journalSync: "batch", fillLatencyMs: "150-250"))
+        // Fills take far longer than the first run lives, even on a loaded machine, so its orders are still
+        // in flight at the stop and the restart has to settle them.
+        let file = try folder.write("agent.conf", twoBrokerSettings(journalSync: "batch", fillLatencyMs: "2000-2500"))
         let configuration = try AgentConfiguration.load(path: file)
         let sim = try #require(
             try await BrokerSimulatorServer.startMirrors(
