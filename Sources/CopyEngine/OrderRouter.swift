@@ -220,10 +220,10 @@ extension CopyEngine {
         let oi: Int
         if let free = sessions[si].freeSlots.popLast() {
             oi = free
-            sessions[si].orders[oi] = order
+            sessions[si].orders[oi] = consume order
         } else {
             oi = sessions[si].orders.count
-            sessions[si].orders.append(order)
+            sessions[si].orders.append(consume order)
         }
         sessions[si].orderIndex[clOrdID] = oi
         sessions[si].liveCount += 1

@@ -415,17 +415,32 @@ public struct FIXMessageBuilder: Sendable {
         putDigits(value, width: decimalDigits(value), p, offset)
     }
 
+    /// `tag=` for every tag below 1000, its bytes in the low bytes of a little-endian word and its
+    /// length in the top byte: nearly every field's tag is then one load and one store, not a
+    /// division per digit.
+    static let tagPrefixes: [UInt64] = (0..<1000).map { tag in
+        var word: UInt64 = 0
+        var count = 0
+        for byte in Array(String(tag).utf8) + [UInt8(ascii: "=")] {
+            word |= UInt64(byte) << (8 * count)
+            count += 1
+        }
+        return word | UInt64(count) << 56
+    }
+
     /// Appends the serialised message to `out` and returns the number of bytes written.
     @discardableResult
     public func encode(into out: inout ByteBuffer) -> Int {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(entryCount, 1)) { keys in
-            encode(entries: entries, keys: keys, into: &out)
+            FIXMessageBuilder.tagPrefixes.withUnsafeBufferPointer { prefixes in
+                encode(entries: entries, keys: keys, prefixes: prefixes, into: &out)
+            }
         }
     }
 
-    @usableFromInline
     func encode(
-        entries: UnsafeBufferPointer<Entry>, keys: UnsafeMutableBufferPointer<UInt64>, into out: inout ByteBuffer
+        entries: UnsafeBufferPointer<Entry>, keys: UnsafeMutableBufferPointer<UInt64>,
+        prefixes: UnsafeBufferPointer<UInt64>, into out: inout ByteBuffer
     ) -> Int {
         let n = entries.count
         var msgType = self.msgType
@@ -441,7 +456,11 @@ public struct FIXMessageBuilder: Sendable {
                     keys[i] = key
                     sorted = sorted && key >= previous
                     previous = key
-                    bodyLength += FIXMessageBuilder.decimalDigits(Int(e.tag)) + 2 + Int(e.length)
+                    let prefixLength =
+                        e.tag < 1000
+                        ? Int(truncatingIfNeeded: prefixes[Int(e.tag)] >> 56)
+                        : FIXMessageBuilder.decimalDigits(Int(e.tag)) + 1
+                    bodyLength += prefixLength + 1 + Int(e.length)
                 }
                 // Insertion sort: messages have a few dozen fields and are usually built in order.
                 if !sorted {
@@ -484,8 +503,15 @@ public struct FIXMessageBuilder: Sendable {
                     let values = UnsafeRawPointer(storage.bytes)
                     for i in 0..<n {
                         let e = entries[Int(keys[i] & 0x0FFF_FFFF)]
-                        o = FIXMessageBuilder.writeInt(Int(e.tag), to: p, at: o)
-                        put(UInt8(ascii: "="))
+                        if e.tag < 1000 {
+                            // Four bytes at most, and the value, its SOH and the trailer follow.
+                            let word = prefixes[Int(e.tag)]
+                            base.storeBytes(of: UInt32(truncatingIfNeeded: word), toByteOffset: o, as: UInt32.self)
+                            o += Int(truncatingIfNeeded: word >> 56)
+                        } else {
+                            o = FIXMessageBuilder.writeInt(Int(e.tag), to: p, at: o)
+                            put(UInt8(ascii: "="))
+                        }
                         put(UnsafeRawBufferPointer(start: values + Int(e.start), count: Int(e.length)))
                         put(SOH)
                     }
