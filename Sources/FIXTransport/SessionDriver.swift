@@ -31,7 +31,7 @@ final class FlushCoordinator {
         // walked is never appended to.
         while !pending.isEmpty {
             swap(&pending, &flushing)
-            for driver in flushing { driver.flushNow() }
+            for driver in flushing where driver.flushQueued { driver.flushNow() }
             flushing.removeAll(keepingCapacity: true)
         }
     }
@@ -74,7 +74,7 @@ public final class SessionDriver: @unchecked Sendable {
     private var timer: Scheduled<Void>?
     private var timerDeadline = Int64.max
     private var wantedTick: Int64?
-    private var flushQueued = false
+    private(set) var flushQueued = false
     private var needsSync = false
     private var storeFailed = false
     private var closeWaiters: [EventLoopPromise<Void>] = []
@@ -158,6 +158,14 @@ public final class SessionDriver: @unchecked Sendable {
         eventLoop.preconditionInEventLoop()
         guard !storeFailed, connection != nil else { throw .notLoggedOn }
         run(try machine.send(message, at: clock.now()))
+    }
+
+    /// Puts what this session has written during the current read burst on the wire now, instead
+    /// of when the burst ends: for an application whose messages are urgent (copies of a fill),
+    /// once it has written all it has for now. The store is synced first, as for every flush.
+    public func flushWrites() {
+        eventLoop.preconditionInEventLoop()
+        if flushQueued { flushNow() }
     }
 
     /// Logs out (when logged on) and closes the connection on the reply or after LogoutTimeout.

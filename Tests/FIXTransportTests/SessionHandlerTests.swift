@@ -230,6 +230,38 @@ struct SessionHandlerTests {
         #expect(orders.map(\.msgSeqNum) == [2, 3])
     }
 
+    @Test("flushWrites puts a copy on the wire in the middle of a read burst; the burst's end flushes nothing more")
+    func flushWritesMidBurst() throws {
+        let loop = EmbeddedEventLoop()
+        let flushes = FlushCoordinator()
+        let provider = try EmbeddedSession(initiatorConfiguration(), loop: loop, flushes: flushes)
+        let follower = try EmbeddedSession(
+            SessionConfiguration(
+                identity: SessionIdentity(senderCompID: "CLIENT", targetCompID: "BROKER2"),
+                connectionType: .initiator, heartBtInt: 30),
+            loop: loop, flushes: flushes)
+        try provider.logOn()
+        try follower.logOn()
+        let followerDriver = follower.driver
+        let followerCounter = follower.counter
+        var flushedAfterSend: [Int] = []
+        provider.driver.onApplicationMessage = { message, _ in
+            try! followerDriver.send(newOrderSingle(clOrdID: "copy-" + message[FIXTag.execID]!))
+            followerDriver.flushWrites()
+            flushedAfterSend.append(followerCounter.flushes)
+            // Nothing written since: no flush.
+            followerDriver.flushWrites()
+        }
+        let before = follower.counter.flushes
+        try provider.receive(
+            provider.peer.frame("8", at: provider.now) { b in b = executionReportFields(b, "E1") },
+            provider.peer.frame("8", at: provider.now) { b in b = executionReportFields(b, "E2") })
+        #expect(flushedAfterSend == [before + 1, before + 2])
+        #expect(follower.counter.flushes == before + 2)
+        let orders = try follower.sent()
+        #expect(orders.map { $0[FIXTag.clOrdID] } == ["copy-E1", "copy-E2"])
+    }
+
     @Test("garbled bytes are reported and skipped; the next message is processed")
     func garbled() throws {
         let s = try EmbeddedSession(initiatorConfiguration())

@@ -207,6 +207,7 @@ final class AgentCore: @unchecked Sendable {
     ) {
         var work = PostWork(session: session, trigger: trigger, wall: wall, received: received)
         var intents: [OrderIntent] = []
+        var written: [SessionDriver] = []
         for action in actions {
             switch action {
             case .journal(let record):
@@ -223,6 +224,7 @@ final class AgentCore: @unchecked Sendable {
                     work.failures.append((target, message.msgType, "\(error)"))
                     continue
                 }
+                if !written.contains(where: { $0 === driver }) { written.append(driver) }
                 if message.msgType == "D", let id = message[FIXTag.clOrdID],
                     let intent = intents.first(where: { $0.clOrdID == id })
                 {
@@ -232,6 +234,8 @@ final class AgentCore: @unchecked Sendable {
                 work.actions.append(action)
             }
         }
+        // The event's orders go on the wire now, not when the read burst that brought it ends.
+        for driver in written { driver.flushWrites() }
         _ = commitJournal()
         if !work.actions.isEmpty || !work.sent.isEmpty || !work.failures.isEmpty || trigger != nil {
             post.append(work)
