@@ -104,7 +104,7 @@ struct SessionState {
     var seenExecIDs: Set<String> = []
     /// Order slots: live orders, finished ones within the retention window, and vacant slots.
     var orders: [OrderState] = []
-    var orderIndex: [String: Int] = [:]
+    var orderIndex = ClOrdIDIndex()
     var freeSlots: [Int] = []
     /// Finished orders by the time they finished, forgotten after `OrderRetentionMs`.
     var finished: Deque<(at: EngineTime, slot: Int)> = []

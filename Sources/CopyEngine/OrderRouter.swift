@@ -81,7 +81,7 @@ extension CopyEngine {
     /// The first ClOrdID from `attempt` on that no order of the session uses. (Static: calling a
     /// non-mutating method of the engine from a mutating one copies the whole engine.)
     static func freeClOrdID(
-        _ index: [String: Int], prefix: String, _ hasher: ClOrdIDHasher, from attempt: Int
+        _ index: ClOrdIDIndex, prefix: String, _ hasher: ClOrdIDHasher, from attempt: Int
     ) -> (String, Int)? {
         var a = attempt
         while a <= ClOrdIDScheme.maximumAttempt {
