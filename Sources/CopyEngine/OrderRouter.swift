@@ -303,13 +303,17 @@ extension CopyEngine {
         if intent.block { return Self.newOrderSingle(intent, transactTime: transactTime) }
         let s = sessions[si].orders[oi].symbol
         let f = sessions[si].orders[oi].allocations[0].follower
-        var b = FIXMessageBuilder(msgType: "D")
-        b.append(Tag.clOrdID, intent.clOrdID)
+        // Room for these fields and the session's header (34, 49, 50, 52, 56, 57): a thousand
+        // followers' orders are a thousand builders alive at once, so they are kept small.
+        var b = FIXMessageBuilder(msgType: "D", byteCapacity: 192, fieldCapacity: 16)
+        // In ascending tag order, which is the canonical order: the encoder then sorts nothing.
         b.set(Tag.account, bytes: followers[f].accountBytes)
-        b.set(Tag.symbol, bytes: sessionSymbol(si, s).brokerSymbolBytes)
-        b.set(Tag.side, bytes: Self.digitBytes[intent.side == .buy ? 1 : 2])
+        b.append(Tag.clOrdID, intent.clOrdID)
         b.set(Tag.orderQty, intent.brokerQuantity)
         b.set(Tag.ordType, bytes: Self.digitBytes[intent.ordType == .market ? 1 : 2])
+        if let p = intent.price { b.set(Tag.price, p) }
+        b.set(Tag.side, bytes: Self.digitBytes[intent.side == .buy ? 1 : 2])
+        b.set(Tag.symbol, bytes: sessionSymbol(si, s).brokerSymbolBytes)
         let tif: Int
         switch intent.timeInForce {
         case .day: tif = 0
@@ -319,7 +323,6 @@ extension CopyEngine {
         }
         b.set(Tag.timeInForce, bytes: Self.digitBytes[tif])
         b.set(Tag.transactTime, bytes: transactTime)
-        if let p = intent.price { b.set(Tag.price, p) }
         return b
     }
 

@@ -45,6 +45,36 @@ import Testing
         #expect(fix44.canonicalBuilder(copying: parsed).build() == parsed)
     }
 
+    @Test func sectionsAddedOutOfPlaceReachTheCanonicalOrder() {
+        // Each section in order but interleaved (trailer first, header last): the counting pass
+        // alone orders them. Then the same with the header itself out of order and Signature set
+        // before its length: a data field always follows its length field.
+        var b = FIXMessageBuilder(msgType: "D")
+        b.set(FIXTag.signatureLength, 2)
+        b.set(FIXTag.signature, "ab")
+        b.set(FIXTag.account, "ACC")
+        b.set(FIXTag.clOrdID, "ORD-1")
+        b.set(FIXTag.msgSeqNum, 7)
+        b.set(FIXTag.senderCompID, "CB")
+        b.set(FIXTag.symbol, "EUR/USD")
+        b.set(FIXTag.targetCompID, "BRK")
+        let inPlace = b.build().debugDescription
+        #expect(inPlace.hasPrefix("8=FIX.4.4|9=60|35=D|34=7|49=CB|56=BRK|1=ACC|11=ORD-1|55=EUR/USD|93=2|89=ab|10="))
+        var c = FIXMessageBuilder(msgType: "D")
+        c.set(FIXTag.targetCompID, "BRK")
+        c.set(FIXTag.symbol, "EUR/USD")
+        c.set(FIXTag.signature, "ab")
+        c.set(FIXTag.signatureLength, 2)
+        c.set(FIXTag.senderCompID, "CB")
+        c.set(FIXTag.clOrdID, "ORD-1")
+        c.set(FIXTag.account, "ACC")
+        c.set(FIXTag.msgSeqNum, 7)
+        #expect(c.build().debugDescription == inPlace)
+        // A canonical copy of the received message keeps the pair in order.
+        let received = c.build()
+        #expect(fix44.canonicalBuilder(copying: received).build() == received)
+    }
+
     @Test func reusedBuilderAndBufferEncodeTheSameBytes() {
         var b = goldenBuilder()
         var out = ByteBufferAllocator().buffer(capacity: 64)

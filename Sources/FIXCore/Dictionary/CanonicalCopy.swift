@@ -27,7 +27,9 @@ extension DataDictionary {
                     } else {
                         (section, scope) = (1, bodyScope)
                     }
-                    builder.appendCopied(tag: tag, value: raw, f[i], section: section, sortTag: tag, inGroup: false)
+                    builder.appendCopied(
+                        tag: tag, value: raw, f[i], section: section, sortTag: Int(FIXMessageBuilder.sortTag(of: tag)),
+                        inGroup: false)
                     let m = scope >= 0 ? t.member(tag, in: scope) : CompiledTables.notFound
                     i += 1
                     if m != CompiledTables.notFound && m >> 16 != 0 {
