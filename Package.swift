@@ -131,5 +131,6 @@ let package = Package(
             dependencies: ["BrokerSimulator", "FIXTransport", "FIXSession", "FIXCore", "TestSupport"]
         ),
         .testTarget(name: "CopyBridgeAgentTests", dependencies: ["CopyBridgeAgent", "BrokerSimulator", "FIXCore"]),
+        .testTarget(name: "CopyBridgeBenchTests", dependencies: ["CopyBridgeBench", "FIXCore"]),
     ]
 )

@@ -20,16 +20,24 @@ struct CopyBenchCommand: ParsableCommand {
     @Option(help: "Followers of the provider: one configuration with this many.")
     var followers: Int?
 
+    @Flag(
+        help: """
+            Evict the CPU caches (write over 64 MiB) before every sample, as when a fill arrives after \
+            the agent sat idle: the in-process counterpart of `bench loopback`'s figures.
+            """)
+    var cold = false
+
     func validate() throws {
         if iterations < 1 { throw ValidationError("--iterations must be at least 1") }
         if let followers, followers < 1 { throw ValidationError("--followers must be at least 1") }
     }
 
     func run() throws {
+        let eviction = cold ? CopyBenchmark.coldEvictionBytes : 0
         if let followers {
-            print(CopyBenchmark(followers: followers).run(iterations: iterations).jsonLine)
+            print(CopyBenchmark(followers: followers, evictionBytes: eviction).run(iterations: iterations).jsonLine)
         } else {
-            print(runCopyBenchmark(iterations: iterations))
+            print(runCopyBenchmark(iterations: iterations, evictionBytes: eviction))
         }
     }
 }

@@ -26,6 +26,8 @@ public struct LatencyPercentiles: Sendable, Equatable {
 /// One configuration of the copy benchmark and what it measured.
 public struct CopyBenchmarkResult: Sendable {
     public var followers: Int
+    /// Whether the CPU caches were evicted before every sample.
+    public var cold = false
     public var sessions: Int
     public var samples: Int
     /// NewOrderSingles written per provider fill.
@@ -37,7 +39,8 @@ public struct CopyBenchmarkResult: Sendable {
 
     /// One JSON object on one line, keys in a fixed order.
     public var jsonLine: String {
-        "{\"bench\":\"copy\",\"followers\":\(followers),\"sessions\":\(sessions),\"samples\":\(samples),"
+        "{\"bench\":\"copy\",\"followers\":\(followers),\"sessions\":\(sessions),\"cold\":\(cold),"
+            + "\"samples\":\(samples),"
             + "\"orders_per_sample\":\(ordersPerSample),\"first_ns\":\(first.json),\"last_ns\":\(last.json)}"
     }
 }
@@ -54,11 +57,19 @@ public struct CopyBenchmarkResult: Sendable {
 public struct CopyBenchmark {
     public let followers: Int
     public let sessions: Int
+    /// Bytes written over before every sample (untimed), so that it starts with the engine's code
+    /// and data out of the CPU caches, as a fill does that arrives after the agent sat idle or
+    /// other threads ran. 0 measures with warm caches.
+    public let evictionBytes: Int
 
-    public init(followers: Int, sessions: Int = 4) {
-        precondition(followers > 0 && sessions > 0)
+    /// Enough to flush the last-level cache of the machines this runs on.
+    public static let coldEvictionBytes = 64 << 20
+
+    public init(followers: Int, sessions: Int = 4, evictionBytes: Int = 0) {
+        precondition(followers > 0 && sessions > 0 && evictionBytes >= 0)
         self.followers = followers
         self.sessions = sessions
+        self.evictionBytes = evictionBytes
     }
 
     func configuration() -> CopyEngineConfiguration {
@@ -168,7 +179,11 @@ public struct CopyBenchmark {
         var ordersPerSample = 0
         firstSamples.reserveCapacity(iterations)
         lastSamples.reserveCapacity(iterations)
+        let eviction = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(evictionBytes, 64), alignment: 64)
+        eviction.initializeMemory(as: UInt8.self, repeating: 0)
+        defer { eviction.deallocate() }
         for k in 0..<(warmup + iterations) {
+            if evictionBytes > 0 { Self.evict(eviction) }
             now += 1_000_000
             var bytes = Self.providerReport(k, at: now)
             let start = clock.now
@@ -220,8 +235,18 @@ public struct CopyBenchmark {
             }
         }
         return CopyBenchmarkResult(
-            followers: followers, sessions: sessions, samples: iterations, ordersPerSample: ordersPerSample,
-            first: LatencyPercentiles(firstSamples), last: LatencyPercentiles(lastSamples))
+            followers: followers, cold: evictionBytes > 0, sessions: sessions, samples: iterations,
+            ordersPerSample: ordersPerSample, first: LatencyPercentiles(firstSamples),
+            last: LatencyPercentiles(lastSamples))
+    }
+
+    /// Writes one byte in every cache line of `buffer`, pushing everything else out of the caches.
+    static func evict(_ buffer: UnsafeMutableRawBufferPointer) {
+        var offset = 0
+        while offset < buffer.count {
+            buffer[offset] &+= 1
+            offset += 64
+        }
     }
 
     static func nanoseconds(_ d: Duration) -> Int64 {
@@ -233,9 +258,9 @@ public struct CopyBenchmark {
 /// Runs the copy benchmark for 1, 100 and 1 000 followers over 4 broker sessions and returns one
 /// JSON line per configuration (`copybridge bench copy`). The 1 000-follower run takes a tenth
 /// of the iterations (at least 1 000 samples are needed for a meaningful p99.9).
-public func runCopyBenchmark(iterations: Int = 10_000) -> String {
+public func runCopyBenchmark(iterations: Int = 10_000, evictionBytes: Int = 0) -> String {
     [1, 100, 1000].map { n in
         let count = n >= 1000 ? Swift.max(1000, iterations / 10) : iterations
-        return CopyBenchmark(followers: n, sessions: 4).run(iterations: count).jsonLine
+        return CopyBenchmark(followers: n, sessions: 4, evictionBytes: evictionBytes).run(iterations: count).jsonLine
     }.joined(separator: "\n")
 }

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+@testable import CopyBridgeBench
+
+@Suite("Copy benchmark")
+struct CopyBenchmarkTests {
+    @Test(
+        "every sample writes one order per follower, warm or cold, and the JSON line says which",
+        arguments: [0, 1 << 20])
+    func ordersAndReport(evictionBytes: Int) throws {
+        let result = CopyBenchmark(followers: 12, sessions: 4, evictionBytes: evictionBytes).run(
+            iterations: 20, warmup: 4)
+        #expect(result.ordersPerSample == 12)
+        #expect(result.samples == 20)
+        #expect(result.cold == (evictionBytes > 0))
+        #expect(result.first.p50 <= result.last.p50)
+        #expect(result.last.p50 > 0 && result.last.p50 <= result.last.p99 && result.last.p99 <= result.last.p999)
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.jsonLine.utf8)) as? [String: Any])
+        #expect(json["followers"] as? Int == 12)
+        #expect(json["cold"] as? Bool == (evictionBytes > 0))
+        #expect(json["orders_per_sample"] as? Int == 12)
+        #expect((json["last_ns"] as? [String: Any])?["p99"] as? Int == Int(result.last.p99))
+    }
+
+    @Test("percentiles are nearest-rank")
+    func percentiles() {
+        let p = LatencyPercentiles((1...1000).map { Int64($0) })
+        #expect(p.p50 == 500)
+        #expect(p.p99 == 990)
+        #expect(p.p999 == 999)
+        #expect(LatencyPercentiles([7]) == LatencyPercentiles([7, 7]))
+    }
+
+    @Test("eviction touches every cache line of its buffer")
+    func eviction() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 64)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        CopyBenchmark.evict(buffer)
+        #expect(stride(from: 0, to: 4096, by: 64).allSatisfy { buffer[$0] == 1 })
+        #expect(buffer[1] == 0)
+    }
+}
