@@ -470,6 +470,9 @@ public struct BrokerSessionConfig: Sendable, Equatable {
     public var positionRequests: Bool = true
     /// How long a finished order is remembered (late busts and corrects still apply to it).
     public var orderRetentionMs: Int = 86_400_000
+    /// How long the ExecIDs of fills seen on this session (and the fills themselves, for busts and
+    /// corrects) are remembered to drop duplicates and resends; older ones are forgotten.
+    public var execIDRetentionMs: Int = 604_800_000
     /// This many rejects within `rejectStormWindowMs` pause routing to the broker (0: off).
     public var rejectStormCount: Int = 0
     public var rejectStormWindowMs: Int = 10_000
@@ -528,6 +531,11 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
                 throw CopyConfigurationError(
                     block: .session, id: s.name, key: "ClOrdIDPrefix",
                     message: "at most \(ClOrdIDScheme.maximumPrefixLength) characters")
+            }
+            if s.execIDRetentionMs < 3_600_000 {
+                throw CopyConfigurationError(
+                    block: .session, id: s.name, key: "ExecIDRetentionMs",
+                    message: "at least 3600000 (an hour): a shorter memory lets resent fills be copied twice")
             }
             if s.retryLimit < 0 || s.retryBackoffMs < 0 || s.settleTimeoutMs <= 0 || s.orderRetentionMs < 0 {
                 throw CopyConfigurationError(

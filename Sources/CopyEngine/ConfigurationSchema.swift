@@ -242,6 +242,10 @@ public enum CopyConfigSchema {
             "OrderRetentionMs", .session, .integer, "86400000",
             "How long finished orders are remembered for late busts and corrects."),
         CopyConfigKey(
+            "ExecIDRetentionMs", .session, .integer, "604800000",
+            "How long fills seen on the session are remembered, to drop duplicates and resends and to apply "
+                + "busts and corrects (at least an hour); older ones are forgotten so memory stays bounded."),
+        CopyConfigKey(
             "RejectStormCount", .session, .integer, "0",
             "This many rejects within RejectStormWindowMs pause routing to the broker (0: off)."),
         CopyConfigKey("RejectStormWindowMs", .session, .integer, "10000", "The window of RejectStormCount."),
@@ -566,6 +570,7 @@ extension BrokerSessionConfig {
         settleTimeoutMs = try r.integer("SettleTimeoutMs")
         positionRequests = try r.boolean("PositionRequests")
         orderRetentionMs = try r.integer("OrderRetentionMs")
+        execIDRetentionMs = try r.integer("ExecIDRetentionMs")
         rejectStormCount = try r.integer("RejectStormCount")
         rejectStormWindowMs = try r.integer("RejectStormWindowMs")
         sessionDownBreaker = try r.boolean("SessionDownBreaker")

@@ -102,6 +102,8 @@ struct SessionState {
     var settlePositions = false
     var settleDeadline: EngineTime = .max
     var seenExecIDs: Set<String> = []
+    /// When each of `seenExecIDs` was seen: they are forgotten after `ExecIDRetentionMs`.
+    var execIDTimes = RetentionQueue()
     /// Order slots: live orders, finished ones within the retention window, and vacant slots.
     var orders: [OrderState] = []
     var orderIndex = ClOrdIDIndex()
@@ -168,6 +170,9 @@ struct ProviderState {
     var fills: [String: ProviderFillEffect] = [:]
     /// Correction ExecID → the ExecID it corrected, so a later cancel of either finds the fill.
     var aliases: [String: String] = [:]
+    /// When each key of `fills` and `aliases` was recorded: forgotten after her session's
+    /// `ExecIDRetentionMs`.
+    var fillKeyTimes = RetentionQueue()
     /// Disabled by the operator (the kill switch).
     var disabled = false
     /// Suspended by one of her breakers (loss or suspicious activity): the first one's reason.
@@ -281,6 +286,8 @@ struct FollowerState {
     var accountBytes: [UInt8] = []
     /// His own fills by ExecID (signed units), for cancels and corrects.
     var foreignFills: [String: (symbol: Int, quantity: FixedDecimal)] = [:]
+    /// When each of `foreignFills` was recorded: forgotten after his session's `ExecIDRetentionMs`.
+    var foreignFillTimes = RetentionQueue()
     let account: AccountLimits
     /// An increase must pass ``CopyEngine/reviewAcceptance(_:_:_:to:price:)`` (MaxOpenPositions, or
     /// ExceedPolicy=skip with a limit).

@@ -75,15 +75,16 @@ extension CopyEngine {
             t <= followers[f].symbols[s].coveredUntil
         {
             journalCurrentMessage()
-            sessions[si].seenExecIDs.insert(execID)
+            rememberExecID(si, execID)
             decide(
                 CopyDecision(
                     reason: .coveredByPositionReport, followerID: followerID, symbol: symbols.names[s], signal: execID))
             return
         }
         journalCurrentMessage()
-        sessions[si].seenExecIDs.insert(execID)
+        rememberExecID(si, execID)
         followers[f].foreignFills[key] = (s, recorded)
+        rememberForeignFill(f, si, key: key == execID ? key : nil)
         let st = followers[f].symbols[s]
         let copying = !st.target.isZero || !st.managed.isZero || !st.working.isZero
         followers[f].symbols[s].position += delta

@@ -106,16 +106,18 @@ extension CopyEngine {
         let signalTime = Self.signalTime(m)
         if possDup, let t = signalTime, t <= providers[p].symbols[s].coveredUntil {
             journalCurrentMessage()
-            sessions[si].seenExecIDs.insert(execID)
+            rememberExecID(si, execID)
             decide(
                 CopyDecision(
                     reason: .coveredByPositionReport, providerID: providerID, symbol: symbols.names[s], signal: execID))
             return
         }
         journalCurrentMessage()
-        sessions[si].seenExecIDs.insert(execID)
+        rememberExecID(si, execID)
         providers[p].fills[effect.key] = ProviderFillEffect(symbol: s, quantity: effect.quantity)
         if effect.key != execID { providers[p].aliases[execID] = effect.key }
+        rememberProviderFill(
+            p, key: effect.key == execID ? execID : nil, alias: effect.key == execID ? nil : execID)
 
         let old = providers[p].symbols[s].position
         let new = old + delta

@@ -1,0 +1,64 @@
+import DequeModule
+
+/// Keys in the order they were remembered, so that the ones older than a retention window can be
+/// forgotten: the ExecIDs kept to drop duplicates and the fills kept for busts and corrects then
+/// stay the size of the window instead of growing for as long as the agent runs.
+struct RetentionQueue {
+    private var entries: Deque<(at: EngineTime, key: String)> = []
+
+    /// Keys remembered and not yet expired (a key remembered twice counts twice).
+    var count: Int { entries.count }
+
+    /// Remembers `key` as of `at`; keys are appended in time order.
+    mutating func append(_ key: String, at: EngineTime) {
+        entries.append((at, key))
+    }
+
+    /// Removes and returns every key remembered before `cutoff`, oldest first.
+    mutating func expire(before cutoff: EngineTime) -> [String] {
+        var expired: [String] = []
+        while let first = entries.first, first.at < cutoff {
+            entries.removeFirst()
+            expired.append(first.key)
+        }
+        return expired
+    }
+}
+
+extension CopyEngine {
+    /// The start of an ExecID window of `retentionMs` ending now: what was seen before it is
+    /// forgotten. (Static: a non-mutating method called from a mutating one copies the engine.)
+    static func cutoff(_ now: EngineTime, retentionMs: Int) -> EngineTime {
+        now - Int64(retentionMs) * 1_000_000
+    }
+
+    /// Marks a fill's ExecID as seen on session `si`, forgetting those older than the window.
+    mutating func rememberExecID(_ si: Int, _ execID: String) {
+        let cutoff = Self.cutoff(now, retentionMs: sessions[si].config.execIDRetentionMs)
+        for old in sessions[si].execIDTimes.expire(before: cutoff) { sessions[si].seenExecIDs.remove(old) }
+        sessions[si].seenExecIDs.insert(execID)
+        sessions[si].execIDTimes.append(execID, at: now)
+    }
+
+    /// Records when provider `p`'s fill `key` (a new fill) or correction `alias` was kept, and
+    /// forgets her fills older than her session's window.
+    mutating func rememberProviderFill(_ p: Int, key: String?, alias: String?) {
+        let cutoff = Self.cutoff(now, retentionMs: sessions[providers[p].session].config.execIDRetentionMs)
+        for old in providers[p].fillKeyTimes.expire(before: cutoff) {
+            providers[p].fills[old] = nil
+            providers[p].aliases[old] = nil
+        }
+        if let key { providers[p].fillKeyTimes.append(key, at: now) }
+        if let alias { providers[p].fillKeyTimes.append(alias, at: now) }
+    }
+
+    /// Records when follower `f`'s own fill `key` was kept (nil for a bust or correct of one), and
+    /// forgets his fills older than the window of the session they came on.
+    mutating func rememberForeignFill(_ f: Int, _ si: Int, key: String?) {
+        let cutoff = Self.cutoff(now, retentionMs: sessions[si].config.execIDRetentionMs)
+        for old in followers[f].foreignFillTimes.expire(before: cutoff) {
+            followers[f].foreignFills[old] = nil
+        }
+        if let key { followers[f].foreignFillTimes.append(key, at: now) }
+    }
+}
