@@ -164,16 +164,21 @@ public struct SimRandomBotSettings: Sendable, Equatable {
     public var maximumQuantity: FixedDecimal
     /// Quantities are multiples of this.
     public var quantityStep: FixedDecimal
+    /// Per symbol, a factor on the quantity drawn (1 when absent): one range serves currency pairs
+    /// in units and gold in ounces.
+    public var quantityScale: [String: FixedDecimal]
 
     public init(
         intervalMs: Int = 5000, symbols: [String] = [], minimumQuantity: FixedDecimal = 1000,
-        maximumQuantity: FixedDecimal = 10000, quantityStep: FixedDecimal = 1000
+        maximumQuantity: FixedDecimal = 10000, quantityStep: FixedDecimal = 1000,
+        quantityScale: [String: FixedDecimal] = [:]
     ) {
         self.intervalMs = intervalMs
         self.symbols = symbols
         self.minimumQuantity = minimumQuantity
         self.maximumQuantity = maximumQuantity
         self.quantityStep = quantityStep
+        self.quantityScale = quantityScale
     }
 }
 

@@ -240,6 +240,10 @@ public enum SimSettings {
         SimSettingKey(
             name: "BotQtyStep", type: .decimal(positive: true), scope: .both, defaultValue: "1000",
             doc: "Random bot: quantities are multiples of this."),
+        SimSettingKey(
+            name: "BotQtyScale", type: .symbolDecimalList, scope: .both, defaultValue: nil,
+            doc: "Random bot: per-symbol factor on BotQty, e.g. XAU/USD:0.001 trades 10-150 oz where "
+                + "BotQty=10000-150000 trades that many units of a currency pair."),
     ]
 
     /// The key named `name`, if the simulator reads it.
@@ -524,9 +528,15 @@ struct SettingsReader {
             let (lo, hi) = try decimalRange("BotQty")
             let step = try decimal("BotQtyStep")!
             guard hi >= step else { throw error("BotQty", raw("BotQty")!, "the range holds no multiple of BotQtyStep") }
+            let scales =
+                try raw("BotQtyScale").map { t throws(SimConfigurationError) in try pairs("BotQtyScale", t) } ?? []
+            for (s, _) in scales where !symbols.contains(s) {
+                throw error("BotQtyScale", raw("BotQtyScale")!, "\(s) is not in Symbols")
+            }
             let settings = SimRandomBotSettings(
                 intervalMs: try integer("BotIntervalMs"), symbols: botSymbols, minimumQuantity: lo,
-                maximumQuantity: hi, quantityStep: step)
+                maximumQuantity: hi, quantityStep: step,
+                quantityScale: Dictionary(scales, uniquingKeysWith: { first, _ in first }))
             return SimBotConfiguration(account: account, style: .random(settings), fillModel: fillModel)
         default:
             guard let path = raw("BotScript"), !path.isEmpty else {

@@ -81,7 +81,8 @@ extension SimulatedBroker {
         let step = settings.quantityStep
         let lowSteps = max(Int(settings.minimumQuantity.divided(by: step, scale: 0, .ceiling).mantissa), 1)
         let highSteps = max(Int(settings.maximumQuantity.divided(by: step, scale: 0, .floor).mantissa), lowSteps)
-        let quantity = step * FixedDecimal(botRandom.int(in: lowSteps...highSteps))
+        var quantity = step * FixedDecimal(botRandom.int(in: lowSteps...highSteps))
+        if let scale = settings.quantityScale[symbol] { quantity = (quantity * scale).normalized }
         var request = SimOrderRequest(
             clOrdID: nextBotClOrdID(i), account: bot.account, symbol: symbol, side: side, quantity: quantity,
             ordType: .market, timeInForce: .goodTillCancel)

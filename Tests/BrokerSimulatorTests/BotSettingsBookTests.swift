@@ -59,14 +59,16 @@ let bridge = SimSessionKey(senderCompID: "SIM", targetCompID: "BRIDGE")
         }
     }
 
-    func randomRun(seed: UInt64, until ms: Int64) -> (SimulatedBroker, [SimOutput]) {
+    func randomRun(
+        seed: UInt64, until ms: Int64, settings: SimRandomBotSettings = SimRandomBotSettings(intervalMs: 500)
+    ) -> (SimulatedBroker, [SimOutput]) {
         var broker = makeBroker(
             fill: SimFillModel(
                 latency: SimLatency(minimumMs: 1, maximumMs: 30), partialFills: 3, partialFillProbability: dec("0.4")),
             sessions: [bridge: SimSessionConfiguration(dropCopyFor: .all)],
             bots: [
                 SimBotConfiguration(
-                    account: "RANDY", style: .random(SimRandomBotSettings(intervalMs: 500)),
+                    account: "RANDY", style: .random(settings),
                     fillModel: SimFillModel(
                         latency: SimLatency(minimumMs: 1, maximumMs: 30), partialFills: 3,
                         partialFillProbability: dec("0.4")))
@@ -96,6 +98,33 @@ let bridge = SimSessionKey(senderCompID: "SIM", targetCompID: "BRIDGE")
             })
         #expect(Set(orders.map(\.clOrdID)).count == orders.count)
         // Positions equal the sum of fills.
+        expectPositionsAreTheFills(broker)
+    }
+
+    @Test func botQtyScaleSizesEachSymbolInItsOwnUnit() throws {
+        let settings = SimRandomBotSettings(intervalMs: 500, quantityScale: ["USD/JPY": dec("0.01")])
+        let (broker, _) = randomRun(seed: 11, until: 120_000, settings: settings)
+        let limits = broker.orders.filter { $0.ordType == .limit }
+        let yen = limits.filter { $0.symbol == "USD/JPY" }
+        let euro = limits.filter { $0.symbol == "EUR/USD" }
+        #expect(!yen.isEmpty && !euro.isEmpty)
+        #expect(yen.allSatisfy { $0.orderQty >= 10 && $0.orderQty <= 100 }, "\(yen.map(\.orderQty))")
+        #expect(euro.allSatisfy { $0.orderQty >= 1000 && $0.orderQty <= 10000 })
+        expectPositionsAreTheFills(broker)
+        // From a settings block; a symbol the broker does not list is an error naming the key.
+        let config = try SimulatorConfiguration(
+            settings: ["ProviderBot": "ALICE", "BotStyle": "random", "BotQtyScale": "EUR/USD:0.5"])
+        #expect(config.bots.first?.style == .random(SimRandomBotSettings(quantityScale: ["EUR/USD": dec("0.5")])))
+        #expect(
+            throws: SimConfigurationError(
+                key: "BotQtyScale", value: "BTC/USD:0.001", reason: "BTC/USD is not in Symbols")
+        ) {
+            try SimulatorConfiguration(
+                settings: ["ProviderBot": "ALICE", "BotStyle": "random", "BotQtyScale": "BTC/USD:0.001"])
+        }
+    }
+
+    func expectPositionsAreTheFills(_ broker: SimulatedBroker) {
         for symbol in ["EUR/USD", "USD/JPY"] {
             let net = broker.fills.filter { $0.symbol == symbol }.reduce(FixedDecimal.zero) {
                 $0 + ($1.side.isBuy ? $1.quantity : -$1.quantity)
