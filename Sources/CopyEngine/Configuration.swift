@@ -385,6 +385,11 @@ public struct FollowerConfig: Sendable, Equatable {
     public var riskStopBps: FixedDecimal = 100
     public var lotSize: FixedDecimal = 1
     public var minQty: FixedDecimal = 0
+    /// Per canonical symbol, a lot size other than `lotSize` (gold by the ounce where currencies
+    /// trade by the thousand at a broker quoting units).
+    public var lotSizes: [String: FixedDecimal] = [:]
+    /// Per canonical symbol, a minimum other than `minQty`.
+    public var minQtys: [String: FixedDecimal] = [:]
     /// 0 means no limit.
     public var maxOrderQty: FixedDecimal = 0
     /// 0 means no limit.
@@ -436,6 +441,12 @@ public struct FollowerConfig: Sendable, Equatable {
         if !allowSymbols.isEmpty && !allowSymbols.contains(where: matches) { return .symbolNotAllowed }
         return nil
     }
+
+    /// His lot size in `symbol` (canonical), in his session's unit.
+    public func lotSize(for symbol: String) -> FixedDecimal { lotSizes[symbol] ?? lotSize }
+
+    /// His minimum in `symbol` (canonical), in his session's unit.
+    public func minQty(for symbol: String) -> FixedDecimal { minQtys[symbol] ?? minQty }
 }
 
 /// Copy-related settings of one broker session. Keys of its `[SESSION]` block.
@@ -627,6 +638,12 @@ public struct CopyEngineConfiguration: Sendable, Equatable {
             }
             guard f.lotSize.isPositive else { throw fail("LotSize", "must be > 0") }
             guard !f.minQty.isNegative else { throw fail("MinQty", "must be ≥ 0") }
+            if let (symbol, _) = f.lotSizes.first(where: { !$0.value.isPositive }) {
+                throw fail("LotSizes", "\(symbol): must be > 0")
+            }
+            if let (symbol, _) = f.minQtys.first(where: { $0.value.isNegative }) {
+                throw fail("MinQtys", "\(symbol): must be ≥ 0")
+            }
             guard !f.maxOrderQty.isNegative else { throw fail("MaxOrderQty", "must be ≥ 0") }
             guard !f.maxPositionQty.isNegative else { throw fail("MaxPositionQty", "must be ≥ 0") }
             guard f.ratio.isPositive else { throw fail("Ratio", "must be > 0") }

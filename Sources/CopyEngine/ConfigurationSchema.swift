@@ -149,6 +149,10 @@ public enum CopyConfigSchema {
         CopyConfigKey("LotSize", .follower, .decimal, "1", "Quantity step at his broker, in his session's unit."),
         CopyConfigKey(
             "MinQty", .follower, .decimal, "0", "Smallest non-zero position and order, in his session's unit."),
+        CopyConfigKey(
+            "LotSizes", .follower, .decimalMap, "",
+            "Per-symbol LotSize: `XAU/USD:1` where the others trade in steps of LotSize."),
+        CopyConfigKey("MinQtys", .follower, .decimalMap, "", "Per-symbol MinQty: `XAU/USD:1`."),
         CopyConfigKey("MaxOrderQty", .follower, .decimal, "0", "Largest single order (0: no limit)."),
         CopyConfigKey("MaxPositionQty", .follower, .decimal, "0", "Largest position per symbol (0: no limit)."),
         CopyConfigKey(
@@ -335,6 +339,16 @@ struct SettingsReader {
         return d
     }
 
+    /// `SYMBOL:DECIMAL,...` as a dictionary.
+    func decimalPairs(_ key: String) throws(CopyConfigurationError) -> [String: FixedDecimal] {
+        var values: [String: FixedDecimal] = [:]
+        for (symbol, v) in try pairs(key) {
+            guard let d = FixedDecimal(v) else { throw error(key, "'\(v)' is not a decimal number") }
+            values[symbol] = d
+        }
+        return values
+    }
+
     func integer(_ key: String) throws(CopyConfigurationError) -> Int {
         let v = try raw(key)
         guard let i = Int(v) else { throw error(key, "'\(v)' is not an integer") }
@@ -516,6 +530,8 @@ extension FollowerConfig {
         riskStopBps = try r.decimal("RiskStopBps")
         lotSize = try r.decimal("LotSize")
         minQty = try r.decimal("MinQty")
+        lotSizes = try r.decimalPairs("LotSizes")
+        minQtys = try r.decimalPairs("MinQtys")
         maxOrderQty = try r.decimal("MaxOrderQty")
         maxPositionQty = try r.decimal("MaxPositionQty")
         rounding = try r.choice("Rounding", LotRounding.self)
@@ -551,12 +567,7 @@ extension BrokerSessionConfig {
             removeSlash: try r.boolean("SymbolRemoveSlash"))
         qtyUnit = try r.choice("QtyUnit", QuantityUnit.self)
         contractSize = try r.decimal("ContractSize")
-        var sizes: [String: FixedDecimal] = [:]
-        for (sym, v) in try r.pairs("ContractSizes") {
-            guard let d = FixedDecimal(v) else { throw r.error("ContractSizes", "'\(v)' is not a decimal number") }
-            sizes[sym] = d
-        }
-        contractSizes = sizes
+        contractSizes = try r.decimalPairs("ContractSizes")
         orderMode = try r.choice("OrderMode", OrderMode.self)
         blockAccount = try r.string("BlockAccount")
         ordType = try r.choice("OrdType", CopyOrderType.self)

@@ -283,13 +283,14 @@ public struct CopyEngine: Sendable {
         let config = followers[f].config
         let info = sessionSymbol(followers[f].session, s)
         let cs = info.contractSize
+        let lotSize = config.lotSize(for: symbols.names[s])
         let limits = RiskLimits(
-            lotUnits: config.lotSize * cs, minUnits: config.minQty * cs, maxOrderUnits: config.maxOrderQty * cs,
-            maxPositionUnits: config.maxPositionQty * cs)
+            lotUnits: lotSize * cs, minUnits: config.minQty(for: symbols.names[s]) * cs,
+            maxOrderUnits: config.maxOrderQty * cs, maxPositionUnits: config.maxPositionQty * cs)
         followers[f].symbols[s] = FollowerSymbolState(
             links: Array(repeating: LinkSymbolState(), count: followers[f].links.count),
             signalID: "init:" + symbols.names[s], filter: config.symbolFilter(symbols.names[s]), limits: limits,
-            contractSize: cs, lotSizeBroker: config.lotSize)
+            contractSize: cs, lotSizeBroker: lotSize)
         followers[f].knownSymbols.append(s)
     }
 

@@ -294,6 +294,26 @@ struct CopyScenarioTests {
         #expect(w.orders(on: "beta").count == 2)
     }
 
+    @Test func perSymbolLotSizesAndMinimums() throws {
+        // Currencies by the thousand, gold by the ounce, at a broker quoting units.
+        let bob = follower("bob", account: "BOB-07", equity: 25_000) {
+            $0.lotSize = 1000
+            $0.minQty = 1000
+            $0.lotSizes = ["XAU/USD": 1]
+            $0.minQtys = ["XAU/USD": 1]
+        }
+        var w = try World(setup(followers: [bob]))
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "61", px: "2650", symbol: "XAU/USD")
+        // 61 × 25 000 / 100 000 = 15.25 oz, floored to the ounce.
+        #expect(w.position("bob", "XAU/USD") == 15)
+        #expect(w.orders(on: "beta").last?.decimalQty == 15)
+        w.providerFill(side: "1", qty: "61000")
+        // 15 250 units, floored to the thousand.
+        #expect(w.position("bob") == 15_000)
+        #expect(w.reasons("bob").isEmpty)
+    }
+
     @Test func tradeCancelAndCorrectAdjustHerPosition() throws {
         var w = try World(setup(followers: [Self.bob()]))
         w.allSessionsUp()
