@@ -109,6 +109,38 @@ struct BrokerEquityTests {
         #expect(report.ordersCompared >= 5)
     }
 
+    @Test("an equity reported in another currency is converted at the mark before it sizes anything")
+    func foreignCurrencyEquity() async throws {
+        let folder = try TestFolder()
+        let watcher = LineWatcher()
+        var options = AgentRuntimeOptions.quietTests
+        options.console = watcher.sink
+        // Both simulated brokers keep their books in EUR; the drop copy also carries EUR/USD quotes.
+        let settings = brokerEquitySettings(accountEquity: "BOB:40000")
+            .replacingOccurrences(of: "PriceTickMs=0\n", with: "PriceTickMs=0\nCurrency=EUR\n")
+            .replacingOccurrences(of: "DropCopyFor=ALICE\n", with: "DropCopyFor=ALICE\nMarketData=Y\n")
+        #expect(settings.contains("Currency=EUR") && settings.contains("MarketData=Y"))
+        try await withRuntime(settings, folder: folder, options: options) { runtime in
+            // 40 000 EUR at the EUR/USD mid of 1.1001.
+            try await runtime.waitUntil("bob's equity in USD", timeout: .seconds(60)) {
+                $0.allLive(twoBrokerSessions) && $0.brokerEquity["bob"] == 44004
+            }
+            let sim = try #require(runtime.simulator)
+            try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)
+            try await runtime.waitUntil("bob's copy", timeout: .seconds(60)) {
+                $0.liveOrders == 0 && $0.followerPositions["bob"]?["EUR/USD"] != nil
+            }
+            // Sized with the converted equity: 100 000 × 44 004 / 100 000.
+            #expect(try await runtime.progress().followerPositions["bob"]?["EUR/USD"] == 44004)
+        }
+        #expect(
+            watcher.lines.contains {
+                $0.hasSuffix("EQUITY bob 44004 USD (40000 EUR reported) (account BOB on prov-orders)")
+            },
+            "\(watcher.lines.filter { $0.contains("EQUITY") })")
+        #expect(!watcher.lines.contains { $0.contains("EQUITY bob 40000") })
+    }
+
     @Test("a broker that does not know the account: one warning, and the follower skips with equity-unknown")
     func unknownAccount() async throws {
         let folder = try TestFolder()

@@ -53,6 +53,8 @@ final class AgentCore: @unchecked Sendable {
 
     var activity: AgentActivity
     private var equity: BrokerEquity
+    /// Equities reported in another currency than the account's, by inquiry, until a mark converts them.
+    private var pendingEquity: [String: PendingEquity] = [:]
     /// How long a broker has to answer a CollateralInquiry before the agent warns.
     static let equityInquiryTimeout = TimeAmount.seconds(10)
     private(set) var knownSymbols = Set<String>()
@@ -294,6 +296,12 @@ final class AgentCore: @unchecked Sendable {
                 ledger.recordMark(symbol: symbol, price: mid, at: wall)
             }
         }
+        if !pendingEquity.isEmpty {
+            for (id, pending) in pendingEquity {
+                // An inquiry of an earlier logon is gone with its subscription; the new one reports anew.
+                if equity.inquiries[id] == nil || applyForeignEquity(pending, wall: wall) { pendingEquity[id] = nil }
+            }
+        }
     }
 
     private func subscribeMarketData(_ name: String) {
@@ -354,19 +362,69 @@ final class AgentCore: @unchecked Sendable {
             }
             return
         }
-        let currency = m[15].map { " \($0)" } ?? ""
-        for target in inquiry.watch.ids where equity.apply(value, to: target) {
+        let reported = m[15].map { $0.uppercased() }
+        let accountCurrency = configuration.agent.accountCurrency
+        if let reported, reported != accountCurrency {
+            // Copies are sized and limits checked in the account currency: a foreign equity waits
+            // for a mark to convert it, and is never applied as it stands.
+            let foreign = PendingEquity(inquiryID: id, value: value, currency: reported, session: session, first: first)
+            if !applyForeignEquity(foreign, wall: wall) {
+                pendingEquity[id] = foreign
+                if first {
+                    say(
+                        wall,
+                        "EQUITY account \(inquiry.watch.account) on \(session) is reported in \(reported): waiting for "
+                            + "a \(accountCurrency)/\(reported) or \(reported)/\(accountCurrency) mark to convert it")
+                }
+            }
+            scheduleDrain()
+            return
+        }
+        pendingEquity[id] = nil
+        applyEquity(
+            inquiry.watch, value, note: reported.map { " \($0)" } ?? "", session: session, first: first, wall: wall)
+        scheduleDrain()
+    }
+
+    /// A broker's equity in a currency other than the account's, waiting for a mark.
+    struct PendingEquity {
+        var inquiryID: String
+        var value: FixedDecimal
+        var currency: String
+        var session: String
+        var first: Bool
+    }
+
+    /// Applies `pending` converted at the current marks; false when no mark converts it yet.
+    private func applyForeignEquity(_ pending: PendingEquity, wall: Int64) -> Bool {
+        let accountCurrency = configuration.agent.accountCurrency
+        guard let inquiry = equity.inquiries[pending.inquiryID],
+            let converted = MarkConversion.convert(
+                pending.value, from: pending.currency, to: accountCurrency, mids: activity.mids)
+        else { return false }
+        let value = converted.rounded(toMultipleOf: FixedDecimal(mantissa: 1, scale: 2), .halfEven)
+        guard value.isPositive else { return false }
+        applyEquity(
+            inquiry.watch, value,
+            note: " \(accountCurrency) (\(pending.value.normalized) \(pending.currency) reported)",
+            session: pending.session, first: pending.first, wall: wall)
+        return true
+    }
+
+    /// Hands a broker-reported equity (in the account currency) to the engine for every provider
+    /// and follower sized with it.
+    private func applyEquity(
+        _ watch: BrokerEquity.Watch, _ value: FixedDecimal, note: String, session: String, first: Bool, wall: Int64
+    ) {
+        for target in watch.ids where equity.apply(value, to: target) {
             recordOpeningEquity(target, value, wall: wall)
             execute(
                 engine.handle(.command(.setEquity(id: target, equity: value), at: wall)), session: session,
                 trigger: nil, wall: wall, received: AgentClock.monotonicNanos())
             if first || printsActivity {
-                say(
-                    wall,
-                    "EQUITY \(target) \(value.normalized)\(currency) (account \(inquiry.watch.account) on \(session))")
+                say(wall, "EQUITY \(target) \(value.normalized)\(note) (account \(watch.account) on \(session))")
             }
         }
-        scheduleDrain()
     }
 
     /// The ledger's account of an `Equity=broker` follower or provider opens with the first equity its
