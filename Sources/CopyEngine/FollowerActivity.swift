@@ -83,8 +83,7 @@ extension CopyEngine {
         }
         journalCurrentMessage()
         rememberExecID(si, execID)
-        followers[f].foreignFills[key] = (s, recorded)
-        rememberForeignFill(f, si, key: key == execID ? key : nil)
+        recordForeignFill(f, si, execID: execID, key: key, fill: (s, recorded))
         let st = followers[f].symbols[s]
         let copying = !st.target.isZero || !st.managed.isZero || !st.working.isZero
         followers[f].symbols[s].position += delta

@@ -1,4 +1,5 @@
 import DequeModule
+import FIXCore
 
 /// Keys in the order they were remembered, so that the ones older than a retention window can be
 /// forgotten: the ExecIDs kept to drop duplicates and the fills kept for busts and corrects then
@@ -40,25 +41,32 @@ extension CopyEngine {
         sessions[si].execIDTimes.append(execID, at: now)
     }
 
-    /// Records when provider `p`'s fill `key` (a new fill) or correction `alias` was kept, and
-    /// forgets her fills older than her session's window.
-    mutating func rememberProviderFill(_ p: Int, key: String?, alias: String?) {
+    /// Records what provider `p`'s fill `execID` did, under `key`: its own ExecID for a new fill,
+    /// the ExecID of the fill it cancels or corrects otherwise (then `execID` becomes an alias of
+    /// it). Her fills older than her session's window are forgotten first. A new fill's time is
+    /// its key's; a correction's is its alias's, and the fill it corrects keeps its own.
+    mutating func recordProviderFill(_ p: Int, execID: String, key: String, effect: ProviderFillEffect) {
         let cutoff = Self.cutoff(now, retentionMs: sessions[providers[p].session].config.execIDRetentionMs)
         for old in providers[p].fillKeyTimes.expire(before: cutoff) {
             providers[p].fills[old] = nil
             providers[p].aliases[old] = nil
         }
-        if let key { providers[p].fillKeyTimes.append(key, at: now) }
-        if let alias { providers[p].fillKeyTimes.append(alias, at: now) }
+        providers[p].fills[key] = effect
+        if key != execID { providers[p].aliases[execID] = key }
+        providers[p].fillKeyTimes.append(execID, at: now)
     }
 
-    /// Records when follower `f`'s own fill `key` was kept (nil for a bust or correct of one), and
-    /// forgets his fills older than the window of the session they came on.
-    mutating func rememberForeignFill(_ f: Int, _ si: Int, key: String?) {
+    /// Records follower `f`'s own fill under `key` (its ExecID when new, the ExecID of the fill a
+    /// cancel or correct changes otherwise), forgetting his fills older than the window of the
+    /// session they came on. Only a new fill starts a window of its own.
+    mutating func recordForeignFill(
+        _ f: Int, _ si: Int, execID: String, key: String, fill: (symbol: Int, quantity: FixedDecimal)
+    ) {
         let cutoff = Self.cutoff(now, retentionMs: sessions[si].config.execIDRetentionMs)
         for old in followers[f].foreignFillTimes.expire(before: cutoff) {
             followers[f].foreignFills[old] = nil
         }
-        if let key { followers[f].foreignFillTimes.append(key, at: now) }
+        followers[f].foreignFills[key] = fill
+        if key == execID { followers[f].foreignFillTimes.append(key, at: now) }
     }
 }

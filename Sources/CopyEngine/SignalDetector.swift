@@ -114,10 +114,8 @@ extension CopyEngine {
         }
         journalCurrentMessage()
         rememberExecID(si, execID)
-        providers[p].fills[effect.key] = ProviderFillEffect(symbol: s, quantity: effect.quantity)
-        if effect.key != execID { providers[p].aliases[execID] = effect.key }
-        rememberProviderFill(
-            p, key: effect.key == execID ? execID : nil, alias: effect.key == execID ? nil : execID)
+        recordProviderFill(
+            p, execID: execID, key: effect.key, effect: ProviderFillEffect(symbol: s, quantity: effect.quantity))
 
         let old = providers[p].symbols[s].position
         let new = old + delta
