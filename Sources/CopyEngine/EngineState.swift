@@ -103,13 +103,13 @@ struct SessionState {
     var settleDeadline: EngineTime = .max
     var seenExecIDs: Set<String> = []
     /// When each of `seenExecIDs` was seen: they are forgotten after `ExecIDRetentionMs`.
-    var execIDTimes = RetentionQueue()
+    var execIDTimes = RetentionQueue<String>()
     /// Order slots: live orders, finished ones within the retention window, and vacant slots.
     var orders: [OrderState] = []
     var orderIndex = ClOrdIDIndex()
     var freeSlots: [Int] = []
     /// Finished orders by the time they finished, forgotten after `OrderRetentionMs`.
-    var finished: Deque<(at: EngineTime, slot: Int)> = []
+    var finished = RetentionQueue<Int>()
     /// Orders not in a final state.
     var liveCount = 0
     var symbols: [SessionSymbol?] = []
@@ -172,7 +172,7 @@ struct ProviderState {
     var aliases: [String: String] = [:]
     /// When each key of `fills` and `aliases` was recorded: forgotten after her session's
     /// `ExecIDRetentionMs`.
-    var fillKeyTimes = RetentionQueue()
+    var fillKeyTimes = RetentionQueue<String>()
     /// Disabled by the operator (the kill switch).
     var disabled = false
     /// Suspended by one of her breakers (loss or suspicious activity): the first one's reason.
@@ -287,7 +287,7 @@ struct FollowerState {
     /// His own fills by ExecID (signed units), for cancels and corrects.
     var foreignFills: [String: (symbol: Int, quantity: FixedDecimal)] = [:]
     /// When each of `foreignFills` was recorded: forgotten after his session's `ExecIDRetentionMs`.
-    var foreignFillTimes = RetentionQueue()
+    var foreignFillTimes = RetentionQueue<String>()
     let account: AccountLimits
     /// An increase must pass ``CopyEngine/reviewAcceptance(_:_:_:to:price:)`` (MaxOpenPositions, or
     /// ExceedPolicy=skip with a limit).

@@ -235,11 +235,8 @@ extension CopyEngine {
     /// stays the size of a day's trading. Reports that still arrive for them are recognised by
     /// the shape of their ClOrdID and ignored. Runs when an order finishes, off the signal path.
     mutating func forgetFinishedOrders(_ si: Int) {
-        let retention = Int64(sessions[si].config.orderRetentionMs) * 1_000_000
-        while let first = sessions[si].finished.first, first.at <= now - retention {
-            sessions[si].finished.removeFirst()
-            vacate(si, first.slot)
-        }
+        let cutoff = Self.cutoff(now, retentionMs: sessions[si].config.orderRetentionMs)
+        while let slot = sessions[si].finished.popExpired(through: cutoff) { vacate(si, slot) }
     }
 
     mutating func vacate(_ si: Int, _ oi: Int) {
@@ -383,7 +380,7 @@ extension CopyEngine {
             if next.isTerminal {
                 sessions[si].liveCount -= 1
                 forgetFinishedOrders(si)
-                sessions[si].finished.append((now, oi))
+                sessions[si].finished.append(oi, at: now)
                 finishOrder(
                     si, oi, unknownAtBroker: unknownAtBroker, text: m[Tag.text], rejectReason: m[Tag.ordRejReason])
             } else if !delta.isZero && sessions[si].config.closeThenOpen {

@@ -2,32 +2,32 @@ import DequeModule
 import FIXCore
 
 /// Keys in the order they were remembered, so that the ones older than a retention window can be
-/// forgotten: the ExecIDs kept to drop duplicates and the fills kept for busts and corrects then
-/// stay the size of the window instead of growing for as long as the agent runs.
-struct RetentionQueue {
-    private var entries: Deque<(at: EngineTime, key: String)> = []
+/// forgotten: finished orders, the ExecIDs kept to drop duplicates and the fills kept for busts
+/// and corrects then stay the size of their window instead of growing for as long as the agent runs.
+struct RetentionQueue<Key> {
+    private var entries: Deque<(at: EngineTime, key: Key)> = []
 
     /// Keys remembered and not yet expired (a key remembered twice counts twice).
     var count: Int { entries.count }
 
     /// Remembers `key` as of `at`; keys are appended in time order.
-    mutating func append(_ key: String, at: EngineTime) {
+    mutating func append(_ key: Key, at: EngineTime) {
         entries.append((at, key))
     }
 
-    /// Removes and returns every key remembered before `cutoff`, oldest first.
-    mutating func expire(before cutoff: EngineTime) -> [String] {
-        var expired: [String] = []
-        while let first = entries.first, first.at < cutoff {
-            entries.removeFirst()
-            expired.append(first.key)
-        }
-        return expired
+    /// Removes and returns the oldest key if it was remembered at or before `cutoff`. One at a
+    /// time, so the caller can forget each in its own state without an array or a closure.
+    mutating func popExpired(through cutoff: EngineTime) -> Key? {
+        guard let first = entries.first, first.at <= cutoff else { return nil }
+        entries.removeFirst()
+        return first.key
     }
 }
 
+extension RetentionQueue: Sendable where Key: Sendable {}
+
 extension CopyEngine {
-    /// The start of an ExecID window of `retentionMs` ending now: what was seen before it is
+    /// The start of a window of `retentionMs` ending now: what was recorded at or before it is
     /// forgotten. (Static: a non-mutating method called from a mutating one copies the engine.)
     static func cutoff(_ now: EngineTime, retentionMs: Int) -> EngineTime {
         now - Int64(retentionMs) * 1_000_000
@@ -36,7 +36,7 @@ extension CopyEngine {
     /// Marks a fill's ExecID as seen on session `si`, forgetting those older than the window.
     mutating func rememberExecID(_ si: Int, _ execID: String) {
         let cutoff = Self.cutoff(now, retentionMs: sessions[si].config.execIDRetentionMs)
-        for old in sessions[si].execIDTimes.expire(before: cutoff) { sessions[si].seenExecIDs.remove(old) }
+        while let old = sessions[si].execIDTimes.popExpired(through: cutoff) { sessions[si].seenExecIDs.remove(old) }
         sessions[si].seenExecIDs.insert(execID)
         sessions[si].execIDTimes.append(execID, at: now)
     }
@@ -47,7 +47,7 @@ extension CopyEngine {
     /// its key's; a correction's is its alias's, and the fill it corrects keeps its own.
     mutating func recordProviderFill(_ p: Int, execID: String, key: String, effect: ProviderFillEffect) {
         let cutoff = Self.cutoff(now, retentionMs: sessions[providers[p].session].config.execIDRetentionMs)
-        for old in providers[p].fillKeyTimes.expire(before: cutoff) {
+        while let old = providers[p].fillKeyTimes.popExpired(through: cutoff) {
             providers[p].fills[old] = nil
             providers[p].aliases[old] = nil
         }
@@ -63,7 +63,7 @@ extension CopyEngine {
         _ f: Int, _ si: Int, execID: String, key: String, fill: (symbol: Int, quantity: FixedDecimal)
     ) {
         let cutoff = Self.cutoff(now, retentionMs: sessions[si].config.execIDRetentionMs)
-        for old in followers[f].foreignFillTimes.expire(before: cutoff) {
+        while let old = followers[f].foreignFillTimes.popExpired(through: cutoff) {
             followers[f].foreignFills[old] = nil
         }
         followers[f].foreignFills[key] = fill
