@@ -536,7 +536,7 @@ struct SettingsReader {
             let settings = SimRandomBotSettings(
                 intervalMs: try integer("BotIntervalMs"), symbols: botSymbols, minimumQuantity: lo,
                 maximumQuantity: hi, quantityStep: step,
-                quantityScale: Dictionary(scales, uniquingKeysWith: { first, _ in first }))
+                quantityScale: Dictionary(uniqueKeysWithValues: scales))
             return SimBotConfiguration(account: account, style: .random(settings), fillModel: fillModel)
         default:
             guard let path = raw("BotScript"), !path.isEmpty else {
