@@ -58,10 +58,37 @@ enum Stunnel {
             try await process.waitForLine("its listening socket") { $0.contains("Accepting new connections") }
         } catch {
             await process.stop(quitCommand: nil)
-            Issue.record("stunnel output:\n\(process.transcript)")
-            throw error
+            throw StartFailure(error: error, transcript: process.transcript)
         }
         return process
+    }
+
+    struct StartFailure: Error, CustomStringConvertible {
+        var error: any Error
+        var transcript: String
+        var description: String { "\(error); stunnel output:\n\(transcript)" }
+    }
+
+    /// ``start(client:acceptPort:connectPort:pki:in:)`` on a port found free, and on another when a
+    /// parallel test's connection took that one before stunnel could bind it.
+    static func startOnFreePort(
+        client: Bool, connectPort: Int, pki: TestPKI, in dir: URL
+    ) async throws -> (
+        ExternalProcess, port: Int
+    ) {
+        var attempt = 1
+        while true {
+            let port = try freeTCPPort()
+            do {
+                return (
+                    try await start(client: client, acceptPort: port, connectPort: connectPort, pki: pki, in: dir), port
+                )
+            } catch let failure as StartFailure
+                where attempt < 5 && failure.transcript.contains("Address already in use")
+            {
+                attempt += 1
+            }
+        }
     }
 }
 
@@ -77,9 +104,9 @@ struct StunnelTests {
         var stunnel: ExternalProcess?
         do {
             try await backToBack(initiatorTLS: tlsOptions(pki, client: true)) { brokerPort in
-                let port = try freeTCPPort()
-                stunnel = try await Stunnel.start(
-                    client: false, acceptPort: port, connectPort: brokerPort, pki: pki, in: dir)
+                let (process, port) = try await Stunnel.startOnFreePort(
+                    client: false, connectPort: brokerPort, pki: pki, in: dir)
+                stunnel = process
                 return port
             }
         } catch {
@@ -100,9 +127,9 @@ struct StunnelTests {
         var stunnel: ExternalProcess?
         do {
             try await backToBack(acceptorTLS: tlsOptions(pki, client: false, clientCertificate: true)) { brokerPort in
-                let port = try freeTCPPort()
-                stunnel = try await Stunnel.start(
-                    client: true, acceptPort: port, connectPort: brokerPort, pki: pki, in: dir)
+                let (process, port) = try await Stunnel.startOnFreePort(
+                    client: true, connectPort: brokerPort, pki: pki, in: dir)
+                stunnel = process
                 return port
             }
         } catch {
