@@ -31,7 +31,7 @@ final class FlushCoordinator {
         // walked is never appended to.
         while !pending.isEmpty {
             swap(&pending, &flushing)
-            for driver in flushing where driver.flushQueued { driver.flushNow() }
+            for driver in flushing where driver.burstWorkQueued { driver.finishBurst() }
             flushing.removeAll(keepingCapacity: true)
         }
     }
@@ -39,7 +39,8 @@ final class FlushCoordinator {
 
 /// Runs one FIX session on one event loop: feeds its ``SessionStateMachine`` the connection's
 /// frames, the timer and the application's requests, and executes the actions it returns (store
-/// first, then the wire; resends chunk by chunk; one flush per read burst; one timer).
+/// first, then the wire; resends chunk by chunk; one flush and one record of the inbound sequence
+/// number per read burst; one timer).
 ///
 /// A driver outlives connections: initiators reconnect through it and acceptors route each new
 /// connection to it. Everything except the immutable properties must be used on ``eventLoop``; the
@@ -75,6 +76,10 @@ public final class SessionDriver: @unchecked Sendable {
     private var timerDeadline = Int64.max
     private var wantedTick: Int64?
     private(set) var flushQueued = false
+    /// In the ``FlushCoordinator``'s list for the end of the current burst.
+    private(set) var burstWorkQueued = false
+    /// The next target sequence number, recorded in the store at the end of the read burst.
+    private var pendingTargetSeqNum: Int?
     private var needsSync = false
     private var storeFailed = false
     private var closeWaiters: [EventLoopPromise<Void>] = []
@@ -330,9 +335,19 @@ public final class SessionDriver: @unchecked Sendable {
                 onEvent?(event, self)
             case .persistNextTargetMsgSeqNum(let next):
                 guard !storeFailed else { continue }
-                do { try store.setNextTargetMsgSeqNum(next) } catch { storeFailure(error, while: "recording \(next)") }
+                if flushes.isInBurst {
+                    // One write per read burst, after it has been handled, instead of one per message
+                    // in front of the next message's handling (and the orders that answer it). A crash
+                    // in between forgets only that these numbers arrived: the peer resends them, and
+                    // they come back as possible duplicates.
+                    pendingTargetSeqNum = next
+                    queueForBurstEnd()
+                } else {
+                    persistTargetSeqNum(next)
+                }
             case .resetStore(let creationTime):
                 guard !storeFailed else { continue }
+                pendingTargetSeqNum = nil
                 do { try store.reset(creationTime: creationTime) } catch { storeFailure(error, while: "resetting") }
             case .disconnect:
                 closeConnection()
@@ -359,13 +374,35 @@ public final class SessionDriver: @unchecked Sendable {
             context.write(NIOAny(message.bytes), promise: nil)
         }
         if flushes.isInBurst {
-            if !flushQueued {
-                flushQueued = true
-                flushes.enqueue(self)
-            }
+            flushQueued = true
+            queueForBurstEnd()
         } else {
             flushNow()
         }
+    }
+
+    private func queueForBurstEnd() {
+        guard !burstWorkQueued else { return }
+        burstWorkQueued = true
+        flushes.enqueue(self)
+    }
+
+    /// The end of the read burst: record the last target sequence number, then flush.
+    func finishBurst() {
+        burstWorkQueued = false
+        persistPendingTargetSeqNum()
+        if flushQueued { flushNow() }
+    }
+
+    private func persistPendingTargetSeqNum() {
+        guard let next = pendingTargetSeqNum else { return }
+        pendingTargetSeqNum = nil
+        guard !storeFailed else { return }
+        persistTargetSeqNum(next)
+    }
+
+    private func persistTargetSeqNum(_ next: Int) {
+        do { try store.setNextTargetMsgSeqNum(next) } catch { storeFailure(error, while: "recording \(next)") }
     }
 
     private func resend(_ replay: inout ResendReplay) {
@@ -403,6 +440,7 @@ public final class SessionDriver: @unchecked Sendable {
 
     private func closeConnection() {
         guard let context = connection else { return }
+        persistPendingTargetSeqNum()
         flushNow()
         let channel = context.channel
         // Shut the output down once the queued messages (a Logout) are written, then close. A peer

@@ -97,10 +97,12 @@ final class EmbeddedSession {
     }
 }
 
-/// A memory store whose saves can be made to fail, like a full disk.
+/// A memory store whose saves can be made to fail, like a full disk, and which keeps every next
+/// target sequence number it is given.
 final class FailingStore: MessageStore {
     let inner = MemoryStore()
     let failing = Mutex(false)
+    let targetWrites = Mutex<[Int]>([])
 
     var nextSenderMsgSeqNum: Int { inner.nextSenderMsgSeqNum }
     var nextTargetMsgSeqNum: Int { inner.nextTargetMsgSeqNum }
@@ -111,7 +113,10 @@ final class FailingStore: MessageStore {
         try inner.save(message, seqNum: seqNum)
     }
     func setNextSenderMsgSeqNum(_ value: Int) throws(MessageStoreError) { try inner.setNextSenderMsgSeqNum(value) }
-    func setNextTargetMsgSeqNum(_ value: Int) throws(MessageStoreError) { try inner.setNextTargetMsgSeqNum(value) }
+    func setNextTargetMsgSeqNum(_ value: Int) throws(MessageStoreError) {
+        targetWrites.withLock { $0.append(value) }
+        try inner.setNextTargetMsgSeqNum(value)
+    }
     func messages(in range: ClosedRange<Int>) throws(MessageStoreError) -> [StoredMessage] {
         try inner.messages(in: range)
     }
@@ -260,6 +265,34 @@ struct SessionHandlerTests {
         #expect(follower.counter.flushes == before + 2)
         let orders = try follower.sent()
         #expect(orders.map { $0[FIXTag.clOrdID] } == ["copy-E1", "copy-E2"])
+    }
+
+    @Test("a read burst's inbound sequence numbers are recorded once, after all its messages are handled")
+    func targetSeqNumOncePerBurst() throws {
+        let store = FailingStore()
+        let s = try EmbeddedSession(initiatorConfiguration(), store: store)
+        try s.logOn()
+        #expect(store.targetWrites.withLock { $0 } == [2])
+        var recordedWhileHandling: [Int] = []
+        s.driver.onApplicationMessage = { _, _ in recordedWhileHandling.append(store.nextTargetMsgSeqNum) }
+        try s.receive(
+            s.peer.frame("8", at: s.now) { b in b = executionReportFields(b, "E1") },
+            s.peer.frame("8", at: s.now) { b in b = executionReportFields(b, "E2") },
+            s.peer.frame("8", at: s.now) { b in b = executionReportFields(b, "E3") })
+        #expect(recordedWhileHandling == [2, 2, 2])
+        #expect(store.targetWrites.withLock { $0 } == [2, 5])
+        #expect(store.nextTargetMsgSeqNum == 5)
+    }
+
+    @Test("a burst that ends the connection still records its inbound sequence numbers")
+    func targetSeqNumRecordedWhenBurstCloses() throws {
+        let store = FailingStore()
+        let s = try EmbeddedSession(initiatorConfiguration(), store: store)
+        try s.logOn()
+        try s.receive(
+            s.peer.frame("8", at: s.now) { b in b = executionReportFields(b, "E1") }, s.peer.frame("5", at: s.now))
+        #expect(!s.channel.isActive)
+        #expect(store.nextTargetMsgSeqNum == 4)
     }
 
     @Test("garbled bytes are reported and skipped; the next message is processed")
