@@ -238,7 +238,9 @@ final class AgentCore: @unchecked Sendable {
         }
         // The event's orders go on the wire now, not when the read burst that brought it ends.
         for driver in written { driver.flushWrites() }
-        _ = commitJournal()
+        // A session's message is written with the next order, or before its session records the
+        // read burst's sequence numbers, or by the drain: not here, in front of the next message.
+        if trigger == nil { _ = commitJournal() }
         if !work.actions.isEmpty || !work.sent.isEmpty || !work.failures.isEmpty || trigger != nil {
             post.append(work)
             scheduleDrain()
@@ -256,6 +258,11 @@ final class AgentCore: @unchecked Sendable {
             halt("the journal failed: \(error)")
             return false
         }
+    }
+
+    /// The sessions' hook before their stores record which messages arrived.
+    func commitJournalForStore() {
+        _ = commitJournal()
     }
 
     /// The `JournalSync=batch` hook, from the sessions' store sync before a flush.

@@ -226,8 +226,9 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
                         directory: settings.fileStorePath, identity: session.identity,
                         syncPolicy: FileStore.SyncPolicy(rawValue: settings.fileStoreSync.rawValue) ?? .always,
                         creationTime: FIXClock.wallClockNow())
-                    guard batch else { return store }
-                    return JournalSyncingStore(inner: store) { core.syncJournalForFlush() }
+                    return JournalFirstStore(
+                        inner: store, commitJournal: { core.commitJournalForStore() },
+                        syncJournal: batch ? { core.syncJournalForFlush() } : nil)
                 },
                 logFactory: { session in
                     guard let path = settingsByIdentity[session.identity]!.fileLogPath else { return NullSessionLog() }

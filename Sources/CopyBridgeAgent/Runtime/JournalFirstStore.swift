@@ -2,18 +2,30 @@ import FIXCore
 import FIXSession
 import NIOCore
 
-/// A session's message store that also syncs the agent's journal when the transport syncs the
-/// store: just before it flushes the messages written in a burst (or at once, outside one).
+/// A session's message store that keeps the agent's journal ahead of it.
 ///
-/// That is `JournalSync=batch`: one journal sync per burst, before the orders it covers reach the
-/// wire, reusing the transport's own sync point instead of adding another.
-final class JournalSyncingStore: MessageStore, @unchecked Sendable {
+/// - Before the store records that messages arrived (the next target sequence number), the
+///   journal's pending entries are written. The agent journals every inbound application message
+///   but writes the journal only when an order needs it or the session records its numbers at the
+///   end of the read burst, so a message that leads to no order costs no write in front of the
+///   next one. A crash can then never leave a message counted as received and missing from the
+///   journal: the peer resends what the store did not count. (A journal that fails halts the
+///   agent, as it always does.)
+/// - Under `JournalSync=batch`, syncing the store (just before it flushes the messages written in a
+///   burst, or at once outside one) syncs the journal first: one journal sync per burst, before the
+///   orders it covers reach the wire, reusing the transport's own sync point.
+final class JournalFirstStore: MessageStore, @unchecked Sendable {
     private let inner: any MessageStore
-    /// Called on the event loop from `sync()`; syncs the journal and returns whether it succeeded.
-    private let syncJournal: () -> Bool
+    /// Called on the event loop before the target number is recorded; writes the journal (a
+    /// failure halts the agent, which then sends nothing more).
+    private let commitJournal: () -> Void
+    /// Called on the event loop from `sync()` under `JournalSync=batch`; syncs the journal and
+    /// returns whether it succeeded.
+    private let syncJournal: (() -> Bool)?
 
-    init(inner: any MessageStore, syncJournal: @escaping () -> Bool) {
+    init(inner: any MessageStore, commitJournal: @escaping () -> Void, syncJournal: (() -> Bool)?) {
         self.inner = inner
+        self.commitJournal = commitJournal
         self.syncJournal = syncJournal
     }
 
@@ -30,6 +42,7 @@ final class JournalSyncingStore: MessageStore, @unchecked Sendable {
     }
 
     func setNextTargetMsgSeqNum(_ value: Int) throws(MessageStoreError) {
+        commitJournal()
         try inner.setNextTargetMsgSeqNum(value)
     }
 
@@ -48,7 +61,9 @@ final class JournalSyncingStore: MessageStore, @unchecked Sendable {
     func sync() throws(MessageStoreError) {
         // A journal that cannot sync must keep the orders off the wire: failing the store's sync
         // makes the session drop the connection instead of flushing.
-        guard syncJournal() else { throw MessageStoreError(.io(errno: 5), "syncing the agent's journal") }
+        if let syncJournal, !syncJournal() {
+            throw MessageStoreError(.io(errno: 5), "syncing the agent's journal")
+        }
         try inner.sync()
     }
 }
