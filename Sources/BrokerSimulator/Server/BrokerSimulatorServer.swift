@@ -372,6 +372,26 @@ public final class BrokerSimulatorServer: Sendable {
         return try await onLoop { try host.act { broker, now in try body(&broker, now) } }
     }
 
+    /// Runs `body` on the broker `delay` from now and returns at once, without waiting for it. A
+    /// driver that awaits ``act(on:_:)`` is woken by the broker's loop just as the broker's
+    /// messages go out, so on a small machine its own work competes with their receiver; the
+    /// loopback benchmark schedules its provider fills this way so that only the broker and the
+    /// agent run when a fill leaves.
+    public func schedule(
+        on broker: String, in delay: TimeAmount,
+        _ body: @escaping @Sendable (inout SimulatedBroker, UTCTimestamp) -> [SimOutput]
+    ) throws {
+        let host = try requireHost(broker)
+        let scheduled: Bool = lifecycle.withLock { state in
+            guard !state.loopGone else { return false }
+            eventLoop.scheduleTask(in: delay) {
+                host.act { broker, now in (body(&broker, now), ()) }
+            }
+            return true
+        }
+        guard scheduled else { throw SimServerError(description: "the simulator has stopped") }
+    }
+
     /// Simulates an outage of one session: the broker logs it out and refuses it (logging it out
     /// again whenever it logs on) until ``reconnect(broker:counterparty:)``; what the broker sends
     /// meanwhile waits for the session to come back.

@@ -205,13 +205,13 @@ public enum LoopbackCopyBenchmark {
             for k in 0..<total {
                 // Alternate, so that positions stay small and every signal opens or closes.
                 let side: SimSide = k % 2 == 0 ? .buy : .sell
-                try await sim.act(on: "BENCH") { broker, now in
-                    (
-                        broker.submit(
-                            SimOrderRequest(
-                                clOrdID: "S\(k)", account: "ALICE", symbol: "EUR/USD", side: side, quantity: 1000,
-                                timeInForce: .immediateOrCancel), at: now), ()
-                    )
+                // Scheduled rather than awaited: an awaited act wakes this task as the fill leaves, and
+                // the harness would then compete with the agent for the fill's handling.
+                try sim.schedule(on: "BENCH", in: .microseconds(300)) { broker, now in
+                    broker.submit(
+                        SimOrderRequest(
+                            clOrdID: "S\(k)", account: "ALICE", symbol: "EUR/USD", side: side, quantity: 1000,
+                            timeInForce: .immediateOrCancel), at: now)
                 }
                 let expected = (k + 1) * followers
                 try await runtime.waitUntil("copies of signal \(k)", timeout: .seconds(30), detailed: false) {
