@@ -83,6 +83,13 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-ledger"), help: "Run the agent without its ledger.")
     var noLedger = false
 
+    @Option(
+        name: .customLong("cpu-idle-latency-us"),
+        help: ArgumentHelp(
+            "The agent's CPUIdleLatencyUs, or none; repeat to compare settings in one run.",
+            discussion: "Needs write access to /dev/cpu_dma_latency."))
+    var cpuIdleLatencyUs: [String] = ["none"]
+
     func validate() throws {
         if signals < 1 || warmup < 0 { throw ValidationError("--signals must be positive, --warmup not negative") }
         if followers.isEmpty || followers.contains(where: { $0 < 1 }) {
@@ -94,20 +101,31 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
         if !["always", "batch", "never"].contains(storeSync) {
             throw ValidationError("--store-sync must be always, batch or never")
         }
+        for value in cpuIdleLatencyUs where value != "none" && Int(value).map({ $0 < 0 }) ?? true {
+            throw ValidationError("--cpu-idle-latency-us must be none or microseconds (0 or more), not '\(value)'")
+        }
     }
 
     func run() async throws {
         for count in followers {
-            var options = LoopbackCopyBenchmark.Options()
-            options.signals = signals
-            options.warmup = warmup
-            options.followers = count
-            options.journalSync = JournalSyncPolicy(rawValue: journalSync)!
-            options.storeSync = storeSync
-            options.capture = !noCapture
-            options.folder = folder.map { "\($0)/followers-\(count)" }
-            options.ledger = !noLedger
-            print(try await LoopbackCopyBenchmark.run(options).jsonLine)
+            for latency in cpuIdleLatencyUs {
+                try await run(followers: count, cpuIdleLatencyUs: Int(latency))
+            }
         }
+    }
+
+    private func run(followers count: Int, cpuIdleLatencyUs latency: Int?) async throws {
+        var options = LoopbackCopyBenchmark.Options()
+        options.signals = signals
+        options.warmup = warmup
+        options.followers = count
+        options.journalSync = JournalSyncPolicy(rawValue: journalSync)!
+        options.storeSync = storeSync
+        options.capture = !noCapture
+        let setting = cpuIdleLatencyUs.count > 1 ? "-cpu-idle-\(latency.map(String.init) ?? "none")" : ""
+        options.folder = folder.map { "\($0)/followers-\(count)\(setting)" }
+        options.ledger = !noLedger
+        options.cpuIdleLatencyUs = latency
+        print(try await LoopbackCopyBenchmark.run(options).jsonLine)
     }
 }

@@ -206,13 +206,15 @@ struct ConfigurationTests {
 
     @Test("agent and admin blocks are checked like the others")
     func agentBlock() {
-        let text = settings(extra: "[AGENT]\nJournalSync=sometimes\nTickIntervalMs=0\n[AGENT]\nDataFolder=x")
+        let text = settings(
+            extra: "[AGENT]\nJournalSync=sometimes\nTickIntervalMs=0\nCPUIdleLatencyUs=-1\n[AGENT]\nDataFolder=x")
         let found = problems(text)
         #expect(
             found.contains {
                 $0.contains("bad value 'sometimes' for 'JournalSync'") && $0.contains("always, batch or never")
             })
         #expect(found.contains { $0.contains("'TickIntervalMs'") })
+        #expect(found.contains { $0.contains("'CPUIdleLatencyUs'") })
         #expect(found.contains { $0.contains("[AGENT] may appear once") })
         let exposed = settings(extra: "[ADMIN]\nHttpBindHost=0.0.0.0")
         #expect(problems(exposed).contains { $0.contains("is not a loopback address") })

@@ -20,10 +20,14 @@ public struct AgentSettings: Sendable, Equatable {
     public var accountCurrency: String
     /// The agent's name on the dashboard.
     public var name: String
+    /// The CPU wake-up limit to ask the kernel for while running (``CPULatencyRequest``), in
+    /// microseconds; nil asks for nothing.
+    public var cpuIdleLatencyUs: Int?
 
     public init(
         dataFolder: String, journalSync: JournalSyncPolicy = .always, tickIntervalMs: Int = 50,
-        summaryIntervalSeconds: Int = 30, accountCurrency: String = "USD", name: String = "copybridge"
+        summaryIntervalSeconds: Int = 30, accountCurrency: String = "USD", name: String = "copybridge",
+        cpuIdleLatencyUs: Int? = nil
     ) {
         self.dataFolder = dataFolder
         self.journalSync = journalSync
@@ -31,6 +35,7 @@ public struct AgentSettings: Sendable, Equatable {
         self.summaryIntervalSeconds = summaryIntervalSeconds
         self.accountCurrency = accountCurrency
         self.name = name
+        self.cpuIdleLatencyUs = cpuIdleLatencyUs
     }
 
     /// The journal file in ``dataFolder``.
@@ -45,6 +50,7 @@ public struct AgentSettings: Sendable, Equatable {
         public static let summaryIntervalSeconds = "SummaryIntervalSeconds"
         public static let accountCurrency = "AccountCurrency"
         public static let name = "AgentName"
+        public static let cpuIdleLatencyUs = "CPUIdleLatencyUs"
         /// `[SESSION]`: subscribe to the broker's market data for marks.
         public static let marketData = "MarketData"
         /// `[SESSION]`: the broker symbols to subscribe to.
@@ -86,6 +92,13 @@ public struct AgentSettings: Sendable, Equatable {
             SettingKey(
                 Key.name, in: agentBlock, .name, default: "copybridge", doc: "The agent's name on the dashboard."),
             SettingKey(
+                Key.cpuIdleLatencyUs, in: agentBlock, .integer(0...1_000_000),
+                doc: "While the agent runs, ask the kernel (PM QoS, /dev/cpu_dma_latency) to keep every CPU out of "
+                    + "idle states that take longer than this many microseconds to leave. 0 keeps idle CPUs polling: "
+                    + "the fastest wake-up when a fill arrives, at the cost of idle CPUs staying busy. Unset: no "
+                    + "request. Needs write access to /dev/cpu_dma_latency (root, or a udev rule); the agent does not "
+                    + "start without it."),
+            SettingKey(
                 Key.marketData, in: [.session], .bool, default: "N",
                 doc: "Subscribe to the broker's market data (MarketDataRequest) for marks: price checks, limit "
                     + "copies, unrealized P&L."),
@@ -106,6 +119,7 @@ public struct AgentSettings: Sendable, Equatable {
             tickIntervalMs: block?.integer(Key.tickIntervalMs) ?? 50,
             summaryIntervalSeconds: block?.integer(Key.summaryIntervalSeconds) ?? 30,
             accountCurrency: block?.string(Key.accountCurrency) ?? "USD",
-            name: block?.string(Key.name) ?? "copybridge")
+            name: block?.string(Key.name) ?? "copybridge",
+            cpuIdleLatencyUs: block?.integer(Key.cpuIdleLatencyUs))
     }
 }

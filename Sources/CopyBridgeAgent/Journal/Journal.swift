@@ -325,7 +325,8 @@ public final class Journal: @unchecked Sendable {
     }
 }
 
-private func errnoText() -> String {
+/// The C library's last error, as text with its number.
+func errnoText() -> String {
     "\(String(cString: strerror(errno))) (errno \(errno))"
 }
 

@@ -86,6 +86,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         var simulator: BrokerSimulatorServer?
         var ownsSimulator: Bool
         var ledger: LedgerFeed?
+        var cpuLatency: CPULatencyRequest?
         var tick: RepeatedTask?
         var services: ServiceGroup?
         var servicesTask: Task<Void, any Error>?
@@ -125,10 +126,21 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
             phase = .starting
         }
         let running: Running
+        var cpuLatency: CPULatencyRequest?
         do {
-            running = try await launch()
+            if let limit = configuration.agent.cpuIdleLatencyUs {
+                do {
+                    cpuLatency = try CPULatencyRequest(microseconds: limit)
+                } catch {
+                    throw AgentStartError(
+                        "\(AgentSettings.Key.cpuIdleLatencyUs)=\(limit): \(error); run the agent as root or give it "
+                            + "write access to \(error.device), or remove the key")
+                }
+            }
+            running = try await launch(cpuLatency: cpuLatency)
             state.withLock { $0 = .running(running) }
         } catch {
+            cpuLatency?.release()
             state.withLock { $0 = .stopped(nil) }
             throw error
         }
@@ -144,7 +156,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         }
     }
 
-    private func launch() async throws -> Running {
+    private func launch(cpuLatency: CPULatencyRequest?) async throws -> Running {
         let agent = configuration.agent
         let logger = options.logger
         let console = options.console ?? ConsoleOutput.standardOutput
@@ -277,7 +289,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
 
         var running = Running(
             group: group, core: core, fix: fix, simulator: simulator, ownsSimulator: ownsSimulator, ledger: ledger,
-            tick: tick, services: nil, servicesTask: nil, startedAt: Date(),
+            cpuLatency: cpuLatency, tick: tick, services: nil, servicesTask: nil, startedAt: Date(),
             dashboardRefreshMs: configuration.admin?.dashboardRefreshMs ?? 1000,
             mode: configuration.sessions.allSatisfy(\.simulated) ? "paper" : "live")
         try startServices(&running, metrics: metrics, registry: registry)
@@ -378,6 +390,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
             _ = try? await running.servicesTask?.value
         }
         try? await running.group.shutdownGracefully()
+        running.cpuLatency?.release()
         return summary
     }
 
@@ -397,6 +410,8 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         try? await running.group.shutdownGracefully()
         running.ledger?.close()
         if running.ownsSimulator, let simulator = running.simulator { await simulator.stop() }
+        // The kernel would drop the request with the process; a test's process lives on.
+        running.cpuLatency?.release()
     }
 
     // MARK: Observing

@@ -29,6 +29,8 @@ public enum LoopbackCopyBenchmark {
         public var folder: String?
         /// Record fills and orders in the ledger, as the agent does (it runs on a thread of its own).
         public var ledger = true
+        /// The agent's `CPUIdleLatencyUs` (nil: none).
+        public var cpuIdleLatencyUs: Int?
 
         public init() {}
     }
@@ -69,6 +71,8 @@ public enum LoopbackCopyBenchmark {
         public var journalSync: String
         public var storeSync: String
         public var ledger: Bool
+        /// The agent's `CPUIdleLatencyUs` (nil: none).
+        public var cpuIdleLatencyUs: Int?
         /// `pcap` (kernel timestamps) or `agent-clock` (no capture).
         public var source: String
         /// NewOrderSingles the agent sent (warm-up included): `(warmup + signals) × followers` when
@@ -118,6 +122,7 @@ public enum LoopbackCopyBenchmark {
             [AGENT]
             JournalSync=\(options.journalSync.rawValue)
             SummaryIntervalSeconds=0
+            \(options.cpuIdleLatencyUs.map { "CPUIdleLatencyUs=\($0)" } ?? "")
 
             [SIMULATOR]
             Symbols=EUR/USD:1.1000
@@ -224,6 +229,7 @@ public enum LoopbackCopyBenchmark {
             var result = Result(
                 signals: options.signals, warmup: options.warmup, followers: followers,
                 journalSync: options.journalSync.rawValue, storeSync: options.storeSync, ledger: options.ledger,
+                cpuIdleLatencyUs: options.cpuIdleLatencyUs,
                 source: "agent-clock", ordersSent: summary.ordersSent, filledOrders: summary.filledOrders,
                 agentClockMicros: ["p50": summary.latencyP50Micros ?? 0, "p99": summary.latencyP99Micros ?? 0],
                 agentClockSamples: summary.latencySamples)

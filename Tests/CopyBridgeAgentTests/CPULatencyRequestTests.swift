@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+@testable import CopyBridgeAgent
+
+/// Whether this process may make PM QoS requests (root, or write access to the device).
+private let canRequestCPULatency = FileManager.default.isWritableFile(atPath: CPULatencyRequest.devicePath)
+
+@Suite("CPU wake-up latency request", .serialized)
+struct CPULatencyRequestTests {
+    @Test(
+        "the limit is in force while the request is held, and withdrawn when it is released",
+        .enabled(if: canRequestCPULatency, "no write access to /dev/cpu_dma_latency"))
+    func heldAndReleased() throws {
+        let before = try #require(CPULatencyRequest.current())
+        let request = try CPULatencyRequest(microseconds: 7)
+        #expect(CPULatencyRequest.current() == min(before, 7))
+        request.release()
+        #expect(CPULatencyRequest.current() == before)
+        request.release()
+    }
+
+    @Test(
+        "a running agent holds its CPUIdleLatencyUs until it stops",
+        .enabled(if: canRequestCPULatency, "no write access to /dev/cpu_dma_latency"))
+    func agentHoldsIt() async throws {
+        let folder = try TestFolder()
+        var options = LoopbackCopyBenchmark.Options()
+        options.cpuIdleLatencyUs = 3
+        let file = try folder.write("agent.conf", LoopbackCopyBenchmark.settings(options))
+        let configuration = try AgentConfiguration.load(path: file, dataFolder: folder.path + "/data")
+        #expect(configuration.agent.cpuIdleLatencyUs == 3)
+        let before = try #require(CPULatencyRequest.current())
+        let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
+        try await runtime.start()
+        #expect(CPULatencyRequest.current() == min(before, 3))
+        await runtime.stop()
+        #expect(CPULatencyRequest.current() == before)
+    }
+
+    @Test("a device that cannot be opened is an error naming it and why; a negative limit is refused")
+    func refusals() {
+        #expect {
+            try CPULatencyRequest(microseconds: 0, device: "/nonexistent/cpu_dma_latency")
+        } throws: { error in
+            "\(error)".hasPrefix("/nonexistent/cpu_dma_latency: cannot open it: No such file or directory")
+        }
+        #expect(throws: CPULatencyRequestError.self) { try CPULatencyRequest(microseconds: -1) }
+    }
+}
