@@ -65,6 +65,11 @@ public struct FIXDecoderConfiguration: Sendable {
         self.table = FIXDecoderConfiguration.makeTable(dataFields)
     }
 
+    /// The default limits and FIX 4.4's data fields, built once: every decoder, parsed message and
+    /// resent or replayed message made without a configuration of its own shares its table instead
+    /// of building one.
+    public static let standard = FIXDecoderConfiguration()
+
     static func makeTable(_ pairs: [Int: Int]) -> [Int32] {
         guard let top = pairs.keys.max(), top < 1 << 20 else { return [] }
         var t = [Int32](repeating: 0, count: top + 1)
@@ -86,7 +91,7 @@ public struct FIXDecoderConfiguration: Sendable {
 public struct FIXFrameDecoder: Sendable {
     public var configuration: FIXDecoderConfiguration
 
-    public init(configuration: FIXDecoderConfiguration = .init()) {
+    public init(configuration: FIXDecoderConfiguration = .standard) {
         self.configuration = configuration
     }
 
@@ -362,7 +367,7 @@ public struct FIXFrameDecoder: Sendable {
 
 extension FIXMessage {
     /// Parses one complete message from its bytes (framing, BodyLength and CheckSum are checked).
-    public init(bytes: [UInt8], configuration: FIXDecoderConfiguration = .init()) throws(FIXDecodeError) {
+    public init(bytes: [UInt8], configuration: FIXDecoderConfiguration = .standard) throws(FIXDecodeError) {
         var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         self = try FIXFrameDecoder(configuration: configuration).decodeOne(buffer)
@@ -370,7 +375,7 @@ extension FIXMessage {
 
     /// Parses a message written with `|` (or SOH) between fields, as logs and tests show them.
     /// BodyLength and CheckSum must be right; `FIXMessageBuilder` computes them when they are not known.
-    public init(pipeDelimited text: String, configuration: FIXDecoderConfiguration = .init()) throws(FIXDecodeError) {
+    public init(pipeDelimited text: String, configuration: FIXDecoderConfiguration = .standard) throws(FIXDecodeError) {
         try self.init(bytes: text.utf8.map { $0 == UInt8(ascii: "|") ? SOH : $0 }, configuration: configuration)
     }
 }

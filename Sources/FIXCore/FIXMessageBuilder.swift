@@ -588,7 +588,7 @@ public struct FIXMessageBuilder: Sendable {
     }
 
     /// The serialised message, parsed back into a ``FIXMessage``.
-    public func build(configuration: FIXDecoderConfiguration = .init()) -> FIXMessage {
+    public func build(configuration: FIXDecoderConfiguration = .standard) -> FIXMessage {
         do {
             return try FIXFrameDecoder(configuration: configuration).decodeOne(encoded())
         } catch {

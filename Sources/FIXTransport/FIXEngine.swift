@@ -76,7 +76,7 @@ public final class FIXEngine: Sendable {
         logFactory: @Sendable (SessionConfiguration) throws -> any SessionLog = { _ in NullSessionLog() },
         group: (any EventLoopGroup)? = nil,
         clock: FIXClock = .system,
-        decoder: FIXDecoderConfiguration = .init(),
+        decoder: FIXDecoderConfiguration = .standard,
         logger: Logger = Logger(label: "FIXTransport")
     ) throws {
         let owned = group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil

@@ -10,7 +10,7 @@ public struct FIXFrameChannelDecoder: ByteToMessageDecoder {
 
     let decoder: FIXFrameDecoder
 
-    public init(configuration: FIXDecoderConfiguration = .init()) {
+    public init(configuration: FIXDecoderConfiguration = .standard) {
         self.decoder = FIXFrameDecoder(configuration: configuration)
     }
 
