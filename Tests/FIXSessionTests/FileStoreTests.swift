@@ -115,6 +115,41 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
         #expect(try b.messages(in: 1...1) == [StoredMessage(seqNum: 1, bytes: sentOrder(1))])
     }
 
+    @Test(arguments: [FileStore.SyncPolicy.never, .batch])
+    func aBurstOfMessagesReachesTheFilesTogetherAtTheSync(policy: FileStore.SyncPolicy) throws {
+        let dir = try TemporaryDirectory()
+        let store = try FileStore(directory: dir.path, identity: isld, syncPolicy: policy, creationTime: t0.utc)
+        for seq in 1...3 { try store.save(sentOrder(seq), seqNum: seq) }
+        #expect(
+            readFile(store.bodyPath).isEmpty && readFile(store.headerPath).isEmpty, "nothing written before the sync")
+        #expect(store.storedSeqNums == [1, 2, 3] && store.nextSenderMsgSeqNum == 4)
+        try store.sync()
+        var body: [UInt8] = []
+        for seq in 1...3 { body += sentOrder(seq).readableBytesView }
+        #expect(readFile(store.bodyPath) == body)
+        let sizes = (1...3).map { sentOrder($0).readableBytes }
+        #expect(
+            String(decoding: readFile(store.headerPath), as: UTF8.self)
+                == "1,0,\(sizes[0]) 2,\(sizes[0]),\(sizes[1]) 3,\(sizes[0] + sizes[1]),\(sizes[2]) ")
+        // Reading back (a resend) writes what is still in memory first.
+        try store.save(sentOrder(4), seqNum: 4)
+        #expect(try store.messages(in: 4...4) == [StoredMessage(seqNum: 4, bytes: sentOrder(4))])
+        #expect(readFile(store.bodyPath) == body + Array(sentOrder(4).readableBytesView))
+        // A reset forgets what was recorded and not yet written.
+        try store.save(sentOrder(5), seqNum: 5)
+        try store.reset(creationTime: at(60).utc)
+        try store.sync()
+        #expect(readFile(store.bodyPath).isEmpty && store.storedSeqNums.isEmpty)
+    }
+
+    @Test func underAlwaysEveryMessageIsWrittenAtOnce() throws {
+        let dir = try TemporaryDirectory()
+        let store = try FileStore(directory: dir.path, identity: isld, syncPolicy: .always, creationTime: t0.utc)
+        try store.save(sentOrder(1), seqNum: 1)
+        #expect(readFile(store.bodyPath) == Array(sentOrder(1).readableBytesView))
+        #expect(!readFile(store.headerPath).isEmpty)
+    }
+
     @Test(arguments: FileStore.SyncPolicy.allCases)
     func everySyncPolicyKeepsTheData(policy: FileStore.SyncPolicy) throws {
         let dir = try TemporaryDirectory()
@@ -151,14 +186,16 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
         }
     }
 
-    /// N messages saved, target sequence 4; the files before and after saving message N. The
-    /// tears are made by hand, so the tests skip fsync (`.never`) to stay fast.
+    /// N messages saved, target sequence 4; the files before and after saving message N and
+    /// syncing, as a session does before it flushes. The tears are made by hand, so the tests skip
+    /// fsync (`.never`) to stay fast.
     func prepare(_ dir: TemporaryDirectory, count: Int) throws -> (FileStore, before: Files, after: Files) {
         let store = try FileStore(directory: dir.path, identity: isld, syncPolicy: .never, creationTime: t0.utc)
         for seq in 1..<count { try store.save(sentOrder(seq, padding: seq % 7), seqNum: seq) }
         try store.setNextTargetMsgSeqNum(4)
         let before = Files(store)
         try store.save(sentOrder(count, padding: 3), seqNum: count)
+        try store.sync()
         return (store, before, Files(store))
     }
 
@@ -183,6 +220,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
             #expect(readFile(store.bodyPath) == before.body, "the torn frame is cut off at \(cut)")
             // The session goes on: message N is saved again and survives the next restart.
             try reopened.save(sentOrder(n, padding: 3), seqNum: n)
+            try reopened.sync()
             let again = try FileStore(directory: dir.path, identity: isld, syncPolicy: .never, creationTime: t0.utc)
             #expect(again.nextSenderMsgSeqNum == n + 1)
             #expect(try again.messages(in: n...n) == [StoredMessage(seqNum: n, bytes: sentOrder(n, padding: 3))])

@@ -23,6 +23,11 @@ import Synchronization
 ///
 /// With ``SyncPolicy/always`` every change is on disk before the call returns, so a driver that
 /// records a message before writing it to the socket never sends what the store could forget.
+/// Under ``SyncPolicy/batch`` and ``SyncPolicy/never`` the messages recorded since the last
+/// ``sync()`` wait in memory and reach the body and the index together when the session syncs the
+/// store, just before it flushes them to the socket: a burst of orders costs one write per file,
+/// not two per message. Until then nothing of them is on the wire either, and reading messages
+/// back (a resend) writes them first.
 public final class FileStore: MessageStore {
     /// When changes are forced to disk (`fsync`).
     public enum SyncPolicy: String, Sendable, CaseIterable {
@@ -54,6 +59,11 @@ public final class FileStore: MessageStore {
         state = Mutex(try State.open(paths, policy: syncPolicy, creationTime: creationTime))
     }
 
+    deinit {
+        // Recorded messages a session never synced (a store dropped without a stop) still reach the files.
+        state.withLock { s in try? s.writePending() }
+    }
+
     /// Paths of the four files.
     public var bodyPath: String { Paths(directory: directory, stem: fileNameStem).body }
     public var headerPath: String { Paths(directory: directory, stem: fileNameStem).header }
@@ -76,6 +86,7 @@ public final class FileStore: MessageStore {
         try state.withLock { (s) throws(MessageStoreError) in
             guard value >= 1 else { throw MessageStoreError(.invalidArgument, "setNextSenderMsgSeqNum(\(value))") }
             s.nextSender = value
+            try s.writePending()
             try s.writeSeqNums(sync: s.policy == .always)
             s.dirty = true
         }
@@ -85,6 +96,7 @@ public final class FileStore: MessageStore {
         try state.withLock { (s) throws(MessageStoreError) in
             guard value >= 1 else { throw MessageStoreError(.invalidArgument, "setNextTargetMsgSeqNum(\(value))") }
             s.nextTarget = value
+            try s.writePending()
             try s.writeSeqNums(sync: s.policy == .always)
             s.dirty = true
         }
@@ -100,12 +112,14 @@ public final class FileStore: MessageStore {
 
     public func refresh() throws(MessageStoreError) {
         try state.withLock { (s) throws(MessageStoreError) in
+            try s.writePending()
             s = try State.open(s.paths, policy: s.policy, creationTime: s.creationTime)
         }
     }
 
     public func sync() throws(MessageStoreError) {
         try state.withLock { (s) throws(MessageStoreError) in
+            try s.writePending()
             guard s.policy == .batch, s.dirty else { return }
             try s.body.sync()
             try s.header.sync()
@@ -155,6 +169,10 @@ extension FileStore {
         var creationTime: UTCTimestamp
         var dirty = false
         var notes: [String] = []
+        /// Recorded frames not yet written to the body (which ends at `bodySize` on disk), and
+        /// their index entries, not yet written to the header.
+        var pendingBody: [UInt8] = []
+        var pendingHeader: [UInt8] = []
 
         static func open(
             _ paths: Paths, policy: SyncPolicy, creationTime: UTCTimestamp
@@ -220,7 +238,8 @@ extension FileStore {
                 while case .message(let frame)? = decoder.next(from: &buffer) {
                     guard let seq = frame.msgSeqNum, seq > (index.last?.seq ?? 0) else { break }
                     let entry = Entry(seq: seq, offset: bodyEnd, size: frame.bytes.readableBytes)
-                    let text = Array("\(seq),\(entry.offset),\(entry.size) ".utf8)
+                    var text: [UInt8] = []
+                    appendIndexEntry(entry, to: &text)
                     try header.write(text, at: headerSize)
                     headerSize += text.count
                     index.append(entry)
@@ -315,17 +334,23 @@ extension FileStore {
                 throw MessageStoreError(
                     .invalidArgument, "save message \(seqNum) after \(index.last?.seq ?? 0) in \(paths.body)")
             }
-            let entry = Entry(seq: seqNum, offset: bodySize, size: message.readableBytes)
-            let written = message.withUnsafeReadableBytes { p in
-                Result { () throws(MessageStoreError) in try body.write(p, at: bodySize) }
+            let entry = Entry(seq: seqNum, offset: bodySize + pendingBody.count, size: message.readableBytes)
+            if policy == .always {
+                var text: [UInt8] = []
+                Self.appendIndexEntry(entry, to: &text)
+                let written = message.withUnsafeReadableBytes { p in
+                    Result { () throws(MessageStoreError) in try body.write(p, at: bodySize) }
+                }
+                try written.get()
+                // The body is the record of what was sent; the index can be rebuilt from it.
+                try body.sync()
+                try header.write(text, at: headerSize)
+                bodySize += entry.size
+                headerSize += text.count
+            } else {
+                message.withUnsafeReadableBytes { pendingBody.append(contentsOf: $0) }
+                Self.appendIndexEntry(entry, to: &pendingHeader)
             }
-            try written.get()
-            // The body is the record of what was sent; the index can be rebuilt from it.
-            if policy == .always { try body.sync() }
-            let text = Array("\(entry.seq),\(entry.offset),\(entry.size) ".utf8)
-            try header.write(text, at: headerSize)
-            bodySize += entry.size
-            headerSize += text.count
             index.append(entry)
             // `.seqnums` is not rewritten: the body proves the next sender number, and writing it
             // here would cost a second fsync. It catches up with the next target update.
@@ -333,7 +358,53 @@ extension FileStore {
             dirty = true
         }
 
-        func messages(in range: ClosedRange<Int>) throws(MessageStoreError) -> [StoredMessage] {
+        /// Appends `seq,offset,size ` (an entry of the index) without making a string of it: a burst of
+        /// a thousand orders records a thousand of them.
+        static func appendIndexEntry(_ entry: Entry, to out: inout [UInt8]) {
+            appendDecimal(entry.seq, to: &out)
+            out.append(UInt8(ascii: ","))
+            appendDecimal(entry.offset, to: &out)
+            out.append(UInt8(ascii: ","))
+            appendDecimal(entry.size, to: &out)
+            out.append(UInt8(ascii: " "))
+        }
+
+        private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+            precondition(value >= 0)
+            var digits = 1
+            var rest = value / 10
+            while rest > 0 {
+                digits += 1
+                rest /= 10
+            }
+            let end = out.count + digits
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+            var v = value
+            var i = end - 1
+            while v > 0 {
+                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                i -= 1
+            }
+        }
+
+        /// Writes the recorded frames still in memory: the body first, then their index entries (a
+        /// crash in between leaves frames the index misses, which opening recovers).
+        mutating func writePending() throws(MessageStoreError) {
+            if !pendingBody.isEmpty {
+                try body.write(pendingBody, at: bodySize)
+                bodySize += pendingBody.count
+                pendingBody.removeAll(keepingCapacity: true)
+            }
+            if !pendingHeader.isEmpty {
+                try header.write(pendingHeader, at: headerSize)
+                headerSize += pendingHeader.count
+                pendingHeader.removeAll(keepingCapacity: true)
+            }
+        }
+
+        mutating func messages(in range: ClosedRange<Int>) throws(MessageStoreError) -> [StoredMessage] {
+            try writePending()
             var low = 0
             var high = index.count
             while low < high {
@@ -357,6 +428,8 @@ extension FileStore {
         mutating func reset(creationTime: UTCTimestamp) throws(MessageStoreError) {
             // Messages first, sequence numbers second: a crash in between leaves the old numbers
             // with no messages to resend (answered with GapFills), never new numbers with old messages.
+            pendingBody.removeAll()
+            pendingHeader.removeAll()
             try header.truncate(to: 0)
             try body.truncate(to: 0)
             if policy != .never {
