@@ -394,6 +394,20 @@ public struct FIXMessageBuilder: Sendable {
             decoding: UnsafeRawBufferPointer(start: storage.bytes + Int(e.start), count: Int(e.length)), as: UTF8.self)
     }
 
+    /// Whether the value set for `tag` outside groups is `text`, compared as bytes (no string is
+    /// made of the value).
+    public func value(of tag: Int, is text: String) -> Bool {
+        if tag == FIXTag.msgType { return msgType == text }
+        if tag == FIXTag.beginString { return beginString == text }
+        guard let e = entries.last(where: { $0.tag == UInt32(tag) && !$0.inGroup }) else { return false }
+        var text = text
+        return text.withUTF8 { expected in
+            expected.count == Int(e.length)
+                && UnsafeRawBufferPointer(start: storage.bytes + Int(e.start), count: expected.count)
+                    .elementsEqual(UnsafeRawBufferPointer(expected))
+        }
+    }
+
     /// Whether `tag` has been set outside groups.
     public func contains(_ tag: Int) -> Bool {
         entries.contains { $0.tag == UInt32(tag) && !$0.inGroup }

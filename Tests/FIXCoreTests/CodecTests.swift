@@ -89,6 +89,22 @@ import Testing
         #expect(b.build().debugDescription.hasPrefix("8=FIX.4.4|9=11|35=0|49=CB|10="))
     }
 
+    @Test func builderComparesAValueWithoutMakingAString() {
+        var b = FIXMessageBuilder(msgType: "D")
+        b.set(11, "A1b2C3")
+        b.set(1, "")
+        b.beginGroup(78, count: 1)
+        b.append(79, "in-a-group")
+        b.endGroup()
+        #expect(b.value(of: 11, is: "A1b2C3"))
+        #expect(!b.value(of: 11, is: "A1b2C"), "a prefix is not the value")
+        #expect(!b.value(of: 11, is: "A1b2C4"))
+        #expect(b.value(of: 1, is: "") && !b.value(of: 1, is: "x"))
+        #expect(b.value(of: 35, is: "D") && !b.value(of: 35, is: "8"))
+        #expect(!b.value(of: 58, is: ""), "an absent tag has no value")
+        #expect(!b.value(of: 79, is: "in-a-group"), "group fields are not read back")
+    }
+
     @Test func builderCopiesAreIndependent() {
         var a = FIXMessageBuilder(msgType: "D")
         a.set(FIXTag.clOrdID, "A")
