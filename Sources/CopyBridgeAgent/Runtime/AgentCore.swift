@@ -48,6 +48,9 @@ final class AgentCore: @unchecked Sendable {
     private(set) var slots: [String: Slot] = [:]
     private var slotOrder: [String] = []
     private var driverNames: [ObjectIdentifier: String] = [:]
+    /// The drivers by session name, apart from the slots: reading a slot out of its dictionary
+    /// copies its configurations, which every order of a fill would pay for.
+    private var driversByName: [String: SessionDriver] = [:]
     private var providerAccounts: [String: [String: ProviderConfig]] = [:]
     private var followerConfigs: [String: FollowerConfig] = [:]
 
@@ -131,6 +134,7 @@ final class AgentCore: @unchecked Sendable {
         for (name, driver) in drivers {
             slots[name]?.driver = driver
             driverNames[ObjectIdentifier(driver)] = name
+            if slots[name] != nil { driversByName[name] = driver }
         }
     }
 
@@ -220,7 +224,7 @@ final class AgentCore: @unchecked Sendable {
                 if case .order(let intent) = record { intents.append(intent) }
             case .send(let target, let message):
                 guard commitJournal() else { continue }
-                guard let driver = slots[target]?.driver else {
+                guard let driver = driversByName[target] else {
                     preconditionFailure("the engine sent on session \(target), which the agent does not run")
                 }
                 do {
