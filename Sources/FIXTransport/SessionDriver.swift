@@ -387,11 +387,13 @@ public final class SessionDriver: @unchecked Sendable {
         flushes.enqueue(self)
     }
 
-    /// The end of the read burst: record the last target sequence number, then flush.
+    /// The end of the read burst: flush what was written, then record the last target sequence
+    /// number (as a session that writes its answers while handling a message and counts the
+    /// message afterwards), so that the record never delays the answers.
     func finishBurst() {
         burstWorkQueued = false
-        persistPendingTargetSeqNum()
         if flushQueued { flushNow() }
+        persistPendingTargetSeqNum()
     }
 
     private func persistPendingTargetSeqNum() {

@@ -103,6 +103,8 @@ final class FailingStore: MessageStore {
     let inner = MemoryStore()
     let failing = Mutex(false)
     let targetWrites = Mutex<[Int]>([])
+    /// Called just before a next target sequence number is recorded (tests on one embedded loop).
+    nonisolated(unsafe) var beforeTargetWrite: () -> Void = {}
 
     var nextSenderMsgSeqNum: Int { inner.nextSenderMsgSeqNum }
     var nextTargetMsgSeqNum: Int { inner.nextTargetMsgSeqNum }
@@ -114,6 +116,7 @@ final class FailingStore: MessageStore {
     }
     func setNextSenderMsgSeqNum(_ value: Int) throws(MessageStoreError) { try inner.setNextSenderMsgSeqNum(value) }
     func setNextTargetMsgSeqNum(_ value: Int) throws(MessageStoreError) {
+        beforeTargetWrite()
         targetWrites.withLock { $0.append(value) }
         try inner.setNextTargetMsgSeqNum(value)
     }
@@ -267,19 +270,31 @@ struct SessionHandlerTests {
         #expect(orders.map { $0[FIXTag.clOrdID] } == ["copy-E1", "copy-E2"])
     }
 
-    @Test("a read burst's inbound sequence numbers are recorded once, after all its messages are handled")
+    @Test(
+        "a read burst's inbound sequence numbers are recorded once, after all its messages are handled and its answers flushed"
+    )
     func targetSeqNumOncePerBurst() throws {
         let store = FailingStore()
         let s = try EmbeddedSession(initiatorConfiguration(), store: store)
         try s.logOn()
         #expect(store.targetWrites.withLock { $0 } == [2])
         var recordedWhileHandling: [Int] = []
-        s.driver.onApplicationMessage = { _, _ in recordedWhileHandling.append(store.nextTargetMsgSeqNum) }
+        let driver = s.driver
+        s.driver.onApplicationMessage = { message, _ in
+            recordedWhileHandling.append(store.nextTargetMsgSeqNum)
+            try! driver.send(newOrderSingle(clOrdID: "copy-" + message[FIXTag.execID]!))
+        }
+        let counter = s.counter
+        let flushesBefore = counter.flushes
+        var flushesAtTargetWrite: [Int] = []
+        store.beforeTargetWrite = { flushesAtTargetWrite.append(counter.flushes) }
         try s.receive(
             s.peer.frame("8", at: s.now) { b in b = executionReportFields(b, "E1") },
             s.peer.frame("8", at: s.now) { b in b = executionReportFields(b, "E2") },
             s.peer.frame("8", at: s.now) { b in b = executionReportFields(b, "E3") })
         #expect(recordedWhileHandling == [2, 2, 2])
+        #expect(flushesAtTargetWrite == [flushesBefore + 1], "the burst's orders were flushed before the record")
+        #expect(try s.sent().map { $0[FIXTag.clOrdID] } == ["copy-E1", "copy-E2", "copy-E3"])
         #expect(store.targetWrites.withLock { $0 } == [2, 5])
         #expect(store.nextTargetMsgSeqNum == 5)
     }
