@@ -4,7 +4,8 @@
 # followers, with a raw SwiftNIO echo captured in the same run as the baseline. One JSON line per
 # follower count; extra arguments go to `copybridge bench loopback` (see its --help).
 #
-#   Benchmarks/bench-copy-loopback.sh [--signals N] [--followers N ...] [--no-ledger] ...
+#   Benchmarks/bench-copy-loopback.sh [--signals N] [--followers N ...] [--no-ledger] \
+#       [--cpu-idle-latency-us none --cpu-idle-latency-us 0] ...
 #
 # Needs tcpdump (Debian: tcpdump, installed here when missing) and the right to capture on lo (root
 # or CAP_NET_RAW).
