@@ -1,10 +1,11 @@
 import FIXCore
-import FIXSession
+import Foundation
 import NIOCore
 import NIOEmbedded
 import Synchronization
 import Testing
 
+@testable import FIXSession
 @testable import FIXTransport
 
 /// Counts what passes outwards, to check how often the session flushes.
@@ -465,6 +466,37 @@ struct SessionHandlerTests {
         try second.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9876)).wait()
         let logon = try decodeAll(try #require(try second.readOutbound(as: ByteBuffer.self)))
         #expect(logon.map(\.msgSeqNum) == [2])
+        _ = try? second.finish()
+    }
+
+    @Test(
+        "a file store that cannot write a burst's orders at the flush keeps them off the wire and forgets them: the next logon continues from the files"
+    )
+    func fileStoreFailsAtTheFlush() throws {
+        let dir = try makeTemporaryDirectory("store-failure")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let configuration = initiatorConfiguration()
+        let store = try FileStore(
+            directory: dir.path, identity: configuration.identity, syncPolicy: .never, creationTime: testEpoch)
+        let s = try EmbeddedSession(configuration, store: store)
+        try s.logOn()
+        try s.driver.send(newOrderSingle(clOrdID: "kept"))
+        #expect(try s.sent().map { $0[FIXTag.clOrdID] } == ["kept"])
+        store.simulateWriteFailure(MessageStoreError(.io(errno: 28), "write test.body"))
+        try s.driver.send(newOrderSingle(clOrdID: "lost"))
+        #expect(try s.sent().isEmpty, "nothing the store could not write leaves")
+        #expect(!s.channel.isActive)
+        #expect(store.nextSenderMsgSeqNum == 3 && store.storedSeqNums == [2])
+
+        store.simulateWriteFailure(nil)
+        let second = EmbeddedChannel(loop: s.loop)
+        try second.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(FIXFrameChannelDecoder()), FIXSessionHandler(driver: s.driver),
+        ])
+        try second.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9876)).wait()
+        let logon = try decodeAll(try #require(try second.readOutbound(as: ByteBuffer.self)))
+        #expect(logon.map(\.msgSeqNum) == [3], "the lost order's number is used again, as it never left")
+        #expect(try store.messages(in: 1...10).map(\.seqNum) == [2])
         _ = try? second.finish()
     }
 

@@ -59,6 +59,12 @@ public final class FileStore: MessageStore {
         state = Mutex(try State.open(paths, policy: syncPolicy, creationTime: creationTime))
     }
 
+    /// For tests: makes every write of recorded messages fail with `error` (nil: write again), as a
+    /// full disk would.
+    func simulateWriteFailure(_ error: MessageStoreError?) {
+        state.withLock { $0.simulatedWriteFailure = error }
+    }
+
     deinit {
         // Recorded messages a session never synced (a store dropped without a stop) still reach the files.
         state.withLock { s in try? s.writePending() }
@@ -173,6 +179,8 @@ extension FileStore {
         /// their index entries, not yet written to the header.
         var pendingBody: [UInt8] = []
         var pendingHeader: [UInt8] = []
+        /// For tests: the error every write of pending messages fails with, as on a full disk.
+        var simulatedWriteFailure: MessageStoreError?
 
         static func open(
             _ paths: Paths, policy: SyncPolicy, creationTime: UTCTimestamp
@@ -390,17 +398,29 @@ extension FileStore {
 
         /// Writes the recorded frames still in memory: the body first, then their index entries (a
         /// crash in between leaves frames the index misses, which opening recovers).
+        ///
+        /// When a write fails (a full disk), what was pending is forgotten: the session syncs before
+        /// it flushes, so none of it, nor anything recorded after it, reached the wire, and the
+        /// session, which drops the connection, continues from the last message the files hold.
+        /// Keeping it would have a resend after the next logon send those orders, late.
         mutating func writePending() throws(MessageStoreError) {
-            if !pendingBody.isEmpty {
+            guard !pendingBody.isEmpty || !pendingHeader.isEmpty else { return }
+            do throws(MessageStoreError) {
+                if let failure = simulatedWriteFailure { throw failure }
                 try body.write(pendingBody, at: bodySize)
-                bodySize += pendingBody.count
-                pendingBody.removeAll(keepingCapacity: true)
-            }
-            if !pendingHeader.isEmpty {
                 try header.write(pendingHeader, at: headerSize)
-                headerSize += pendingHeader.count
+            } catch {
+                let firstPending = index.firstIndex { $0.offset >= bodySize } ?? index.count
+                if firstPending < index.count { nextSender = index[firstPending].seq }
+                index.removeSubrange(firstPending...)
+                pendingBody.removeAll(keepingCapacity: true)
                 pendingHeader.removeAll(keepingCapacity: true)
+                throw error
             }
+            bodySize += pendingBody.count
+            headerSize += pendingHeader.count
+            pendingBody.removeAll(keepingCapacity: true)
+            pendingHeader.removeAll(keepingCapacity: true)
         }
 
         mutating func messages(in range: ClosedRange<Int>) throws(MessageStoreError) -> [StoredMessage] {
