@@ -232,6 +232,9 @@ public struct SimulatorConfiguration: Sendable {
     public var accountEquity: [String: FixedDecimal]
     /// Currency (15) of CollateralReports.
     public var currency: String
+    /// Whether CollateralInquiries are answered (`AnswerCollateralInquiries`); when not, they are
+    /// ignored without a word.
+    public var answersCollateralInquiries = true
 
     public init(
         instruments: [SimInstrument] = SimSettings.defaultInstruments, randomSeed: UInt64 = 1, priceTickMs: Int = 1000,

@@ -192,6 +192,10 @@ public enum SimSettings {
             name: "Leverage", type: .decimal(positive: true), scope: .both, defaultValue: "1",
             doc: "Notional allowed per unit of Equity."),
         SimSettingKey(
+            name: "AnswerCollateralInquiries", type: .flag, scope: .broker, defaultValue: "Y",
+            doc: "N: CollateralInquiries (35=BB) get no answer at all, as from a gateway that ignores them, for "
+                + "testing an agent's wait for broker equity."),
+        SimSettingKey(
             name: "AccountEquity", type: .accountDecimalList, scope: .broker, defaultValue: nil,
             doc: "Starting cash of accounts without an Equity of their own, for CollateralReports (35=BA) only: "
                 + "unlike Equity it does not switch on the margin check."),
@@ -316,6 +320,7 @@ extension SimulatorConfiguration {
                 try broker.pairs("AccountEquity", t)
             } ?? [])
         currency = broker.raw("Currency").flatMap { $0.isEmpty ? nil : $0 } ?? "USD"
+        answersCollateralInquiries = broker.raw("AnswerCollateralInquiries")?.simTrimmed.uppercased() != "N"
         defaultSession = try broker.sessionConfiguration()
         let symbols = instruments.map(\.symbol)
         bots = []

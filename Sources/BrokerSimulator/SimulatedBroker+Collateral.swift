@@ -81,6 +81,7 @@ extension SimulatedBroker {
     mutating func collateralInquiry(
         _ m: FIXMessage, _ session: SimSessionKey, into out: inout [SimOutput]
     ) throws(SimRequestError) {
+        guard configuration.answersCollateralInquiries else { return }
         let inquiryID = try Self.collateralField(m, 909)
         let account = try Self.collateralField(m, FIXTag.account)
         let subscription = Self.optionalString(m, 263) ?? "0"

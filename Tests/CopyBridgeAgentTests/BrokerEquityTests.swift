@@ -141,6 +141,40 @@ struct BrokerEquityTests {
         #expect(!watcher.lines.contains { $0.contains("EQUITY bob 40000") })
     }
 
+    @Test("a broker that never answers: one warning after EquityInquiryTimeoutMs, and the follower skips")
+    func noAnswer() async throws {
+        let folder = try TestFolder()
+        let watcher = LineWatcher()
+        var options = AgentRuntimeOptions.quietTests
+        options.console = watcher.sink
+        var settings = brokerEquitySettings(accountEquity: "BOB:40000")
+        settings = settings.replacingOccurrences(
+            of: "PriceTickMs=0\n", with: "PriceTickMs=0\nAnswerCollateralInquiries=N\n")
+        settings = settings.replacingOccurrences(
+            of: "[SESSION]\nSessionName=prov-orders\n",
+            with: "[SESSION]\nSessionName=prov-orders\nEquityInquiryTimeoutMs=300\n")
+        #expect(settings.contains("AnswerCollateralInquiries=N") && settings.contains("EquityInquiryTimeoutMs=300"))
+        try await withRuntime(settings, folder: folder, options: options) { runtime in
+            let warning = try await watcher.line(containing: "WARNING no equity for account BOB")
+            #expect(warning.contains("on session prov-orders"))
+            #expect(warning.contains("the broker did not answer the CollateralInquiry"))
+            #expect(warning.contains("within 300 ms (EquityInquiryTimeoutMs)"))
+            try await runtime.waitUntil("every session live", timeout: .seconds(60)) {
+                $0.allLive(twoBrokerSessions)
+            }
+            let sim = try #require(runtime.simulator)
+            try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)
+            try await runtime.waitUntil("carl's and lena's copies", timeout: .seconds(60)) {
+                $0.filledOrders == 2 && $0.liveOrders == 0
+            }
+            let progress = try await runtime.progress()
+            #expect(progress.brokerEquity.isEmpty)
+            #expect(progress.followerPositions["bob"] == nil)
+        }
+        #expect(watcher.lines.contains { $0.contains("SKIP bob EUR/USD equity-unknown") })
+        #expect(!watcher.lines.contains { $0.contains("EQUITY bob") })
+    }
+
     @Test("a broker that does not know the account: one warning, and the follower skips with equity-unknown")
     func unknownAccount() async throws {
         let folder = try TestFolder()

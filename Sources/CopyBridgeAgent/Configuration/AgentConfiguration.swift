@@ -15,6 +15,8 @@ public struct AgentSessionConfiguration: Sendable {
     public var marketData: Bool
     /// The broker symbols to subscribe to (empty with `Simulator=Y`: every simulated symbol).
     public var marketDataSymbols: [String]
+    /// `EquityInquiryTimeoutMs`: how long an answer to a CollateralInquiry is waited for.
+    public var equityInquiryTimeoutMs = 10_000
 
     /// `SessionName`.
     public var name: String { settings.name }
@@ -60,10 +62,11 @@ public struct AgentConfiguration: Sendable {
             for value in block.list(AgentSettings.Key.marketDataSymbols) ?? [] {
                 if case .string(let s) = value { symbols.append(s) }
             }
-            sessions.append(
-                AgentSessionConfiguration(
-                    settings: settings, block: block, simulated: block.bool("Simulator") ?? false,
-                    marketData: block.bool(AgentSettings.Key.marketData) ?? false, marketDataSymbols: symbols))
+            var session = AgentSessionConfiguration(
+                settings: settings, block: block, simulated: block.bool("Simulator") ?? false,
+                marketData: block.bool(AgentSettings.Key.marketData) ?? false, marketDataSymbols: symbols)
+            session.equityInquiryTimeoutMs = block.integer(AgentSettings.Key.equityInquiryTimeoutMs) ?? 10_000
+            sessions.append(session)
         }
         self.sessions = sessions
         switch EngineSettings.build(file) {

@@ -55,6 +55,8 @@ public struct AgentSettings: Sendable, Equatable {
         public static let marketData = "MarketData"
         /// `[SESSION]`: the broker symbols to subscribe to.
         public static let marketDataSymbols = "MarketDataSymbols"
+        /// `[SESSION]`: how long to wait for the answer to a CollateralInquiry.
+        public static let equityInquiryTimeoutMs = "EquityInquiryTimeoutMs"
     }
 
     private static let agentBlock: Set<SettingsBlockKind> = [.agent]
@@ -102,6 +104,10 @@ public struct AgentSettings: Sendable, Equatable {
                 Key.marketData, in: [.session], .bool, default: "N",
                 doc: "Subscribe to the broker's market data (MarketDataRequest) for marks: price checks, limit "
                     + "copies, unrealized P&L."),
+            SettingKey(
+                Key.equityInquiryTimeoutMs, in: [.session], .integer(100...600_000), default: "10000",
+                doc: "How long the agent waits for the broker's answer to a CollateralInquiry (Equity=broker) before "
+                    + "it warns that the account has no equity, in milliseconds."),
             SettingKey(
                 Key.marketDataSymbols, in: [.session], .list(.string),
                 doc: "Broker symbols to subscribe to with MarketData=Y (default for Simulator=Y: every simulated "

@@ -59,7 +59,6 @@ final class AgentCore: @unchecked Sendable {
     /// Equities reported in another currency than the account's, by inquiry, until a mark converts them.
     private var pendingEquity: [String: PendingEquity] = [:]
     /// How long a broker has to answer a CollateralInquiry before the agent warns.
-    static let equityInquiryTimeout = TimeAmount.seconds(10)
     private(set) var knownSymbols = Set<String>()
     private var lastLedgerMark: [String: Int64] = [:]
     private var lastSummary: UInt64
@@ -345,7 +344,8 @@ final class AgentCore: @unchecked Sendable {
     /// Sends the session's CollateralInquiries (one per `Equity=broker` account on it), each
     /// watched by a timeout.
     private func requestEquity(_ name: String) {
-        guard let driver = slots[name]?.driver else { return }
+        guard let slot = slots[name], let driver = slot.driver else { return }
+        let timeoutMs = slot.configuration.equityInquiryTimeoutMs
         for (id, message) in equity.inquiries(onLogon: name) {
             do {
                 try driver.send(message)
@@ -355,12 +355,13 @@ final class AgentCore: @unchecked Sendable {
                 }
                 continue
             }
-            loop.scheduleTask(in: Self.equityInquiryTimeout) { [self] in
+            loop.scheduleTask(in: .milliseconds(Int64(timeoutMs))) { [self] in
                 guard !crashed, !stopping, let inquiry = equity.inquiries[id], equity.settle(id) else { return }
+                let within = timeoutMs % 1000 == 0 ? "\(timeoutMs / 1000) s" : "\(timeoutMs) ms"
                 equityWarning(
                     inquiry.watch,
-                    "the broker did not answer the CollateralInquiry \(id) within "
-                        + "\(Self.equityInquiryTimeout.nanoseconds / 1_000_000_000) s")
+                    "the broker did not answer the CollateralInquiry \(id) within \(within) "
+                        + "(\(AgentSettings.Key.equityInquiryTimeoutMs))")
             }
         }
     }
