@@ -58,7 +58,6 @@ final class AgentCore: @unchecked Sendable {
     private var equity: BrokerEquity
     /// Equities reported in another currency than the account's, by inquiry, until a mark converts them.
     private var pendingEquity: [String: PendingEquity] = [:]
-    /// How long a broker has to answer a CollateralInquiry before the agent warns.
     private(set) var knownSymbols = Set<String>()
     private var lastLedgerMark: [String: Int64] = [:]
     private var lastSummary: UInt64
