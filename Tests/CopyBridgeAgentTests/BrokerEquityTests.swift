@@ -143,10 +143,6 @@ struct BrokerEquityTests {
 
     @Test("a broker that never answers: one warning after EquityInquiryTimeoutMs, and the follower skips")
     func noAnswer() async throws {
-        let folder = try TestFolder()
-        let watcher = LineWatcher()
-        var options = AgentRuntimeOptions.quietTests
-        options.console = watcher.sink
         var settings = brokerEquitySettings(accountEquity: "BOB:40000")
         settings = settings.replacingOccurrences(
             of: "PriceTickMs=0\n", with: "PriceTickMs=0\nAnswerCollateralInquiries=N\n")
@@ -154,38 +150,40 @@ struct BrokerEquityTests {
             of: "[SESSION]\nSessionName=prov-orders\n",
             with: "[SESSION]\nSessionName=prov-orders\nEquityInquiryTimeoutMs=300\n")
         #expect(settings.contains("AnswerCollateralInquiries=N") && settings.contains("EquityInquiryTimeoutMs=300"))
-        try await withRuntime(settings, folder: folder, options: options) { runtime in
-            let warning = try await watcher.line(containing: "WARNING no equity for account BOB")
-            #expect(warning.contains("on session prov-orders"))
-            #expect(warning.contains("the broker did not answer the CollateralInquiry"))
-            #expect(warning.contains("within 300 ms (EquityInquiryTimeoutMs)"))
-            try await runtime.waitUntil("every session live", timeout: .seconds(60)) {
-                $0.allLive(twoBrokerSessions)
-            }
-            let sim = try #require(runtime.simulator)
-            try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)
-            try await runtime.waitUntil("carl's and lena's copies", timeout: .seconds(60)) {
-                $0.filledOrders == 2 && $0.liveOrders == 0
-            }
-            let progress = try await runtime.progress()
-            #expect(progress.brokerEquity.isEmpty)
-            #expect(progress.followerPositions["bob"] == nil)
-        }
-        #expect(watcher.lines.contains { $0.contains("SKIP bob EUR/USD equity-unknown") })
-        #expect(!watcher.lines.contains { $0.contains("EQUITY bob") })
+        let (warning, lines) = try await copyWithoutBobsEquity(settings, folder: try TestFolder())
+        #expect(warning.contains("the broker did not answer the CollateralInquiry"))
+        #expect(warning.contains("within 300 ms (EquityInquiryTimeoutMs)"))
+        #expect(!lines.contains { $0.contains("EQUITY bob") })
     }
 
     @Test("a broker that does not know the account: one warning, and the follower skips with equity-unknown")
     func unknownAccount() async throws {
         let folder = try TestFolder()
+        let (warning, _) = try await copyWithoutBobsEquity(brokerEquitySettings(accountEquity: nil), folder: folder)
+        #expect(warning.contains("the broker refused the CollateralInquiry: Unknown account BOB"))
+        let scan = try JournalReader.read(path: folder.path + "/data/journal.cbj")
+        #expect(equityCommands(scan).isEmpty)
+        let skips = scan.auditRecords.compactMap { r -> CopyDecision? in
+            if case .decision(let d, _) = r, d.reason == .equityUnknown { d } else { nil }
+        }
+        #expect(skips.map(\.followerID) == ["bob"])
+        #expect(
+            scan.auditRecords.contains {
+                if case .note(let t, _) = $0 { t.hasPrefix("no equity for account BOB") } else { false }
+            })
+    }
+
+    /// Runs the agent on `settings`, in which bob's broker gives no equity for BOB: waits for the
+    /// warning, has the provider buy, and checks that carl and lena are copied, bob skips with
+    /// equity-unknown and that warning is the only one. Returns the warning and the console lines.
+    private func copyWithoutBobsEquity(_ settings: String, folder: TestFolder) async throws -> (String, [String]) {
         let watcher = LineWatcher()
         var options = AgentRuntimeOptions.quietTests
         options.console = watcher.sink
-        let data = folder.path + "/data"
-        try await withRuntime(brokerEquitySettings(accountEquity: nil), folder: folder, options: options) { runtime in
-            let warning = try await watcher.line(containing: "WARNING no equity for account BOB")
+        var warning = ""
+        try await withRuntime(settings, folder: folder, options: options) { runtime in
+            warning = try await watcher.line(containing: "WARNING no equity for account BOB")
             #expect(warning.contains("on session prov-orders"))
-            #expect(warning.contains("the broker refused the CollateralInquiry: Unknown account BOB"))
             #expect(warning.contains("bob (Equity=broker) skip every increase with equity-unknown"))
             try await runtime.waitUntil("every session live", timeout: .seconds(60)) {
                 $0.allLive(twoBrokerSessions)
@@ -201,19 +199,10 @@ struct BrokerEquityTests {
             #expect(progress.followerPositions["carl"]?["EUR/USD"] == 30000)
             #expect(await sim.position(broker: "PROVBRK", account: "BOB", symbol: "EUR/USD") == 0)
         }
+        let lines = watcher.lines
         #expect(
-            watcher.lines.filter { $0.contains("WARNING") }.count == 1,
-            "\(watcher.lines.filter { $0.contains("WARNING") })")
-        #expect(watcher.lines.contains { $0.contains("SKIP bob EUR/USD equity-unknown") })
-        let scan = try JournalReader.read(path: data + "/journal.cbj")
-        #expect(equityCommands(scan).isEmpty)
-        let skips = scan.auditRecords.compactMap { r -> CopyDecision? in
-            if case .decision(let d, _) = r, d.reason == .equityUnknown { d } else { nil }
-        }
-        #expect(skips.map(\.followerID) == ["bob"])
-        #expect(
-            scan.auditRecords.contains {
-                if case .note(let t, _) = $0 { t.hasPrefix("no equity for account BOB") } else { false }
-            })
+            lines.filter { $0.contains("WARNING") }.count == 1, "\(lines.filter { $0.contains("WARNING") })")
+        #expect(lines.contains { $0.contains("SKIP bob EUR/USD equity-unknown") })
+        return (warning, lines)
     }
 }
