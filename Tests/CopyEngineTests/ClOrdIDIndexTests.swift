@@ -4,21 +4,9 @@ import Testing
 
 @Suite("ClOrdID index")
 struct ClOrdIDIndexTests {
-    /// A reproducible generator, so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("agrees with a Dictionary through random inserts, updates, lookups and removals", arguments: [1, 2, 3])
     func agreesWithDictionary(seed: UInt64) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(state: seed)
         var index = ClOrdIDIndex()
         var reference: [String: Int] = [:]
         // Engine-shaped IDs, short and long broker IDs, and the empty string: clusters form, grow,
