@@ -209,8 +209,9 @@ struct SessionHandlerTests {
         #expect(s.counter.flushes - flushesBefore == 1)
     }
 
-    @Test("copies sent on another session from the handler leave at the end of the read burst, in one flush")
-    func crossSessionFlush() throws {
+    /// Two logged-on sessions on one loop and one flush coordinator: a provider's, whose handler
+    /// copies, and a follower's.
+    private func providerAndFollower() throws -> (provider: EmbeddedSession, follower: EmbeddedSession) {
         let loop = EmbeddedEventLoop()
         let flushes = FlushCoordinator()
         let provider = try EmbeddedSession(initiatorConfiguration(), loop: loop, flushes: flushes)
@@ -221,6 +222,12 @@ struct SessionHandlerTests {
             loop: loop, flushes: flushes)
         try provider.logOn()
         try follower.logOn()
+        return (provider, follower)
+    }
+
+    @Test("copies sent on another session from the handler leave at the end of the read burst, in one flush")
+    func crossSessionFlush() throws {
+        let (provider, follower) = try providerAndFollower()
         var flushedDuringBurst: [Int] = []
         let followerDriver = follower.driver
         let followerCounter = follower.counter
@@ -241,16 +248,7 @@ struct SessionHandlerTests {
 
     @Test("flushWrites puts a copy on the wire in the middle of a read burst; the burst's end flushes nothing more")
     func flushWritesMidBurst() throws {
-        let loop = EmbeddedEventLoop()
-        let flushes = FlushCoordinator()
-        let provider = try EmbeddedSession(initiatorConfiguration(), loop: loop, flushes: flushes)
-        let follower = try EmbeddedSession(
-            SessionConfiguration(
-                identity: SessionIdentity(senderCompID: "CLIENT", targetCompID: "BROKER2"),
-                connectionType: .initiator, heartBtInt: 30),
-            loop: loop, flushes: flushes)
-        try provider.logOn()
-        try follower.logOn()
+        let (provider, follower) = try providerAndFollower()
         let followerDriver = follower.driver
         let followerCounter = follower.counter
         var flushedAfterSend: [Int] = []
