@@ -2,49 +2,9 @@ import BrokerSimulator
 import CopyEngine
 import FIXCore
 import Foundation
-import Synchronization
 import Testing
 
 @testable import CopyBridgeAgent
-
-/// Console lines as they come, for tests that wait on a line the agent prints.
-private final class LineWatcher: Sendable {
-    private let captured = Mutex<[String]>([])
-    private let stream: AsyncStream<String>
-    private let continuation: AsyncStream<String>.Continuation
-
-    init() {
-        (stream, continuation) = AsyncStream.makeStream(of: String.self)
-    }
-
-    var sink: @Sendable ([String]) -> Void {
-        { lines in
-            self.captured.withLock { $0.append(contentsOf: lines) }
-            for line in lines { self.continuation.yield(line) }
-        }
-    }
-
-    var lines: [String] { captured.withLock { $0 } }
-
-    /// The first line (printed so far or later) that contains `text`; throws after `timeout`.
-    func line(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {
-        try await withThrowingTaskGroup(of: String?.self) { group in
-            group.addTask {
-                for await line in self.stream where line.contains(text) { return line }
-                return nil
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let line = try await group.next() ?? nil else {
-                throw AgentRuntimeError.timedOut("a console line with \"\(text)\"")
-            }
-            return line
-        }
-    }
-}
 
 /// ``twoBrokerSettings()`` with bob's equity read from PROVBRK, which knows `accountEquity`.
 private func brokerEquitySettings(accountEquity: String?) -> String {
@@ -68,7 +28,7 @@ struct BrokerEquityTests {
     @Test("an equity-ratio follower on Equity=broker is sized with the equity his broker reports, and replays")
     func sizedWithBrokerEquity() async throws {
         let folder = try TestFolder()
-        let watcher = LineWatcher()
+        let watcher = ConsoleCapture()
         var options = AgentRuntimeOptions.quietTests
         options.console = watcher.sink
         let data = folder.path + "/data"
@@ -112,7 +72,7 @@ struct BrokerEquityTests {
     @Test("an equity reported in another currency is converted at the mark before it sizes anything")
     func foreignCurrencyEquity() async throws {
         let folder = try TestFolder()
-        let watcher = LineWatcher()
+        let watcher = ConsoleCapture()
         var options = AgentRuntimeOptions.quietTests
         options.console = watcher.sink
         // Both simulated brokers keep their books in EUR; the drop copy also carries EUR/USD quotes.
@@ -177,7 +137,7 @@ struct BrokerEquityTests {
     /// warning, has the provider buy, and checks that carl and lena are copied, bob skips with
     /// equity-unknown and that warning is the only one. Returns the warning and the console lines.
     private func copyWithoutBobsEquity(_ settings: String, folder: TestFolder) async throws -> (String, [String]) {
-        let watcher = LineWatcher()
+        let watcher = ConsoleCapture()
         var options = AgentRuntimeOptions.quietTests
         options.console = watcher.sink
         var warning = ""

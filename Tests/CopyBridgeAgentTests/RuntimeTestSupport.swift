@@ -31,15 +31,45 @@ final class TestFolder: Sendable {
     }
 }
 
-/// Console lines a runtime printed, kept for assertions and failure messages.
+/// Console lines a runtime printed, kept for assertions and failure messages, and watched as
+/// they come for tests that wait on a line.
 final class ConsoleCapture: Sendable {
     private let captured = Mutex<[String]>([])
+    private let stream: AsyncStream<String>
+    private let continuation: AsyncStream<String>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream(of: String.self)
+    }
 
     var sink: @Sendable ([String]) -> Void {
-        { lines in self.captured.withLock { $0.append(contentsOf: lines) } }
+        { lines in
+            self.captured.withLock { $0.append(contentsOf: lines) }
+            for line in lines { self.continuation.yield(line) }
+        }
     }
 
     var lines: [String] { captured.withLock { $0 } }
+
+    /// The first line (printed so far or later) that contains `text`; throws after `timeout`.
+    /// One caller at a time: the lines are watched as a single stream.
+    func line(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {
+        try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                for await line in self.stream where line.contains(text) { return line }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let line = try await group.next() ?? nil else {
+                throw AgentRuntimeError.timedOut("a console line with \"\(text)\"")
+            }
+            return line
+        }
+    }
 }
 
 /// Settings for two simulated brokers on free ports: PROVBRK (the provider's drop copy and followers
