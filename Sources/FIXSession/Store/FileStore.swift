@@ -369,31 +369,12 @@ extension FileStore {
         /// Appends `seq,offset,size ` (an entry of the index) without making a string of it: a burst of
         /// a thousand orders records a thousand of them.
         static func appendIndexEntry(_ entry: Entry, to out: inout [UInt8]) {
-            appendDecimal(entry.seq, to: &out)
+            FixedDecimal(entry.seq).write(into: &out)
             out.append(UInt8(ascii: ","))
-            appendDecimal(entry.offset, to: &out)
+            FixedDecimal(entry.offset).write(into: &out)
             out.append(UInt8(ascii: ","))
-            appendDecimal(entry.size, to: &out)
+            FixedDecimal(entry.size).write(into: &out)
             out.append(UInt8(ascii: " "))
-        }
-
-        private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-            precondition(value >= 0)
-            var digits = 1
-            var rest = value / 10
-            while rest > 0 {
-                digits += 1
-                rest /= 10
-            }
-            let end = out.count + digits
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-            var v = value
-            var i = end - 1
-            while v > 0 {
-                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                i -= 1
-            }
         }
 
         /// Writes the recorded frames still in memory: the body first, then their index entries (a
