@@ -389,9 +389,7 @@ public struct FIXMessageBuilder: Sendable {
     public subscript(tag: Int) -> String? {
         if tag == FIXTag.msgType { return msgType }
         if tag == FIXTag.beginString { return beginString }
-        guard let e = entries.last(where: { $0.tag == UInt32(tag) && !$0.inGroup }) else { return nil }
-        return String(
-            decoding: UnsafeRawBufferPointer(start: storage.bytes + Int(e.start), count: Int(e.length)), as: UTF8.self)
+        return storedValue(tag).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Whether the value set for `tag` outside groups is `text`, compared as bytes (no string is
@@ -399,13 +397,16 @@ public struct FIXMessageBuilder: Sendable {
     public func value(of tag: Int, is text: String) -> Bool {
         if tag == FIXTag.msgType { return msgType == text }
         if tag == FIXTag.beginString { return beginString == text }
-        guard let e = entries.last(where: { $0.tag == UInt32(tag) && !$0.inGroup }) else { return false }
+        guard let stored = storedValue(tag) else { return false }
         var text = text
-        return text.withUTF8 { expected in
-            expected.count == Int(e.length)
-                && UnsafeRawBufferPointer(start: storage.bytes + Int(e.start), count: expected.count)
-                    .elementsEqual(UnsafeRawBufferPointer(expected))
-        }
+        return text.withUTF8 { stored.elementsEqual(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The bytes of the last value set for `tag` outside groups (MsgType and BeginString are kept
+    /// apart), valid while the builder is not changed.
+    private func storedValue(_ tag: Int) -> UnsafeRawBufferPointer? {
+        guard let e = entries.last(where: { $0.tag == UInt32(tag) && !$0.inGroup }) else { return nil }
+        return UnsafeRawBufferPointer(start: storage.bytes + Int(e.start), count: Int(e.length))
     }
 
     /// Whether `tag` has been set outside groups.
