@@ -17,8 +17,6 @@ public final class CPULatencyRequest: @unchecked Sendable {
     /// The kernel's device for CPU latency requests.
     public static let devicePath = "/dev/cpu_dma_latency"
 
-    /// The limit asked for, in microseconds.
-    public let microseconds: Int32
     private var fd: Int32
 
     /// Asks for the limit; throws, saying why, when the device cannot be opened or written (it
@@ -36,7 +34,6 @@ public final class CPULatencyRequest: @unchecked Sendable {
             close(fd)
             throw CPULatencyRequestError(device: device, reason: "cannot write to it: \(why)")
         }
-        self.microseconds = value
         self.fd = fd
     }
 
