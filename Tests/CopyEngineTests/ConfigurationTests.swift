@@ -216,6 +216,33 @@ struct ClOrdIDTests {
         #expect(prefixed.utf8.count == 32 && prefixed.hasPrefix("CB-PROD-01234X") && prefixed.hasSuffix("ZZ"))
     }
 
+    /// ClOrdIDs are journaled and sit in brokers' books, and a restarted engine derives them
+    /// again to recognise its orders: a version that made other IDs from the same inputs would
+    /// resend what an earlier one sent. These values come from an independent implementation of
+    /// the scheme (SipHash-2-4-128 per the reference code, then base62 and base36).
+    @Test func idsNeverChangeBetweenVersions() {
+        #expect(ClOrdIDScheme.make(prefix: "", "beta", "alpha", "EXEC-1", "bob", attempt: 0) == "VOWXK0KnlOTCnKM300")
+        #expect(ClOrdIDScheme.make(prefix: "", "beta", "alpha", "EXEC-1", "bob", attempt: 1) == "VOWXK0KnlOTCnKM301")
+        #expect(
+            ClOrdIDScheme.make(prefix: "CB-PROD-01234X", "beta", "alpha", "EXEC-1", "bob", attempt: 1295)
+                == "CB-PROD-01234XVOWXK0KnlOTCnKM3ZZ")
+        #expect(ClOrdIDScheme.make(prefix: "CB", "s", "E7", "b", "f", attempt: 37) == "CBnV7KhLkptxmwHrSY11")
+    }
+
+    /// The reference implementation's first and sixteenth 128-bit test vectors (key 00...0f).
+    @Test func sipHashMatchesTheReferenceVectors() {
+        let key = (UInt64(0x0706_0504_0302_0100), UInt64(0x0F0E_0D0C_0B0A_0908))
+        func digest(_ count: Int) -> [UInt8] {
+            var h = SipHasher24(k0: key.0, k1: key.1)
+            Array(UInt8(0)..<UInt8(count)).withUnsafeBytes { h.write($0) }
+            let (a, b) = h.finalize128()
+            return withUnsafeBytes(of: a.littleEndian) { Array($0) } + withUnsafeBytes(of: b.littleEndian) { Array($0) }
+        }
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+        #expect(hex(digest(0)) == "a3817f04ba25a8e66df67214c7550293")
+        #expect(hex(digest(15)) == "5493e99933b0a8117e08ec0f97cfc3d9")
+    }
+
     @Test func noCollisionsAmongManyInputs() {
         var seen = Set<String>()
         for e in 0..<1000 {
