@@ -112,7 +112,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Helpers shared by the test targets that use real sockets (waiting on events, free ports).
+        // Helpers shared by the test targets that use real sockets (waiting on events, free ports, temporary
+        // directories).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FIXCoreTests", dependencies: ["FIXCore", "FIXMessages"]),
         .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXCore", "FIXMessages"]),

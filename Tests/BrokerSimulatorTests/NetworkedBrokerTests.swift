@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func botTradesReachTheDropCopySession() async throws {
-        let directory = try temporaryDirectory("simbot")
+        let directory = try makeTemporaryDirectory("simbot")
         defer { try? FileManager.default.removeItem(at: directory) }
         try """
         offset_ms,symbol,side,quantity,type
@@ -211,7 +211,7 @@ import Testing
     }
 
     @Test func booksAreWrittenAtStop() async throws {
-        let directory = try temporaryDirectory("simbook")
+        let directory = try makeTemporaryDirectory("simbook")
         defer { try? FileManager.default.removeItem(at: directory) }
         let text =
             """
@@ -297,7 +297,7 @@ import Testing
     }
 
     @Test func mirroredBrokerStandsInForAnInitiatorSession() async throws {
-        let directory = try temporaryDirectory("simmirror")
+        let directory = try makeTemporaryDirectory("simmirror")
         defer { try? FileManager.default.removeItem(at: directory) }
         let port = try freeTCPPort()
         let text = """

@@ -2,6 +2,7 @@ import FIXCore
 import FIXSession
 import FIXTransport
 import Foundation
+import TestSupport
 import Testing
 
 @testable import BrokerSimulator
@@ -54,7 +55,7 @@ import Testing
     }
 
     @Test func rulesAcrossKeysAreReportedAtTheKey() throws {
-        let directory = try temporaryDirectory("simsettings")
+        let directory = try makeTemporaryDirectory("simsettings")
         defer { try? FileManager.default.removeItem(at: directory) }
         try "0,GBP/USD,BUY,1000,MARKET\n".write(
             to: directory.appendingPathComponent("bot.csv"), atomically: true, encoding: .utf8)

@@ -2,6 +2,7 @@ import FIXCore
 import FIXSession
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import FIXTransport

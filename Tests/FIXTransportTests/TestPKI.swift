@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Throwaway certificates made with the openssl command line: a CA, a server certificate for

@@ -168,14 +168,6 @@ final class SessionWatcher: Sendable {
 let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-/// A fresh temporary directory, removed by the caller.
-func makeTemporaryDirectory(_ prefix: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "\(prefix)-\(UUID().uuidString.prefix(8))", isDirectory: true)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
 /// Runs a program to completion and returns its exit status and output.
 @discardableResult
 func runProgram(_ path: String, _ arguments: [String], in directory: URL? = nil) throws -> (Int32, String) {
