@@ -15,8 +15,15 @@ struct TestPKI: Sendable {
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    /// One set per test process.
-    static let shared: Result<TestPKI, any Error> = Result { try make() }
+    /// One set per test process, shared by every TLS test in it; removed when the process exits,
+    /// since no single test knows it is the last one to use it.
+    static let shared: Result<TestPKI, any Error> = Result {
+        let pki = try make()
+        atexit {
+            if case .success(let pki) = TestPKI.shared { try? FileManager.default.removeItem(at: pki.directory) }
+        }
+        return pki
+    }
 
     static func get() throws -> TestPKI { try shared.get() }
 
@@ -28,7 +35,17 @@ struct TestPKI: Sendable {
         guard let openssl = findExecutable(["/usr/bin/openssl", "/usr/local/bin/openssl", "/opt/homebrew/bin/openssl"])
         else { throw OpenSSLError(description: "the openssl command is not installed") }
         let dir = try makeTemporaryDirectory("copybridge-pki")
-        let pki = TestPKI(directory: dir)
+        do {
+            try makeFiles(in: dir, openssl: openssl)
+        } catch {
+            // Nothing retries into a half-made set, and the exit hook only knows a finished one.
+            try? FileManager.default.removeItem(at: dir)
+            throw error
+        }
+        return TestPKI(directory: dir)
+    }
+
+    private static func makeFiles(in dir: URL, openssl: String) throws {
         func run(_ args: [String]) throws {
             let (status, output) = try runProgram(openssl, args, in: dir)
             guard status == 0 else {
@@ -66,6 +83,5 @@ struct TestPKI: Sendable {
         try ca("other-ca", "Unrelated Test CA")
         try leaf("server", cn: "localhost", usage: "serverAuth", san: "DNS:localhost,IP:127.0.0.1", serial: 2)
         try leaf("client", cn: "client.test", usage: "clientAuth", san: "DNS:client.test", serial: 3)
-        return pki
     }
 }
