@@ -10,9 +10,10 @@ import Testing
 
 @Suite("copybridge ctl")
 struct AdminControlTests {
-    /// Writes `text` to a fresh directory and returns the file's path.
-    static func settingsFile(_ text: String, extra: [String: String] = [:]) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-\(UUID().uuidString)")
+    /// Writes `text` to a fresh directory inside the test's `folder` (so each file has its own
+    /// neighbours, such as a token file) and returns the file's path.
+    static func settingsFile(_ text: String, extra: [String: String] = [:], in folder: TestFolder) throws -> String {
+        let directory = URL(fileURLWithPath: folder.path).appendingPathComponent("ctl-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (name, content) in extra {
             try content.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
@@ -38,16 +39,19 @@ struct AdminControlTests {
         """
 
     @Test func onlyTheAdminBlockIsRead() throws {
+        let folder = try TestFolder()
         let path = try Self.settingsFile(
             Self.sessions + "\n[ADMIN]   # the agent's HTTP server\nHttpPort=9123\nAdminTokenFile=token.txt\n",
-            extra: ["token.txt": "  \(testToken)\n"])
+            extra: ["token.txt": "  \(testToken)\n"], in: folder)
         let configuration = try AdminControl.configuration(file: path)
         #expect(configuration.port == 9123 && configuration.token?.revealed == testToken)
         #expect(configuration.bindHost == "127.0.0.1")
     }
 
     @Test func settingsProblemsNameTheFileAndLine() throws {
-        let badPort = try Self.settingsFile(Self.sessions + "\n[ADMIN]\nHttpPort=eighty\nAdminToken=\(testToken)\n")
+        let folder = try TestFolder()
+        let badPort = try Self.settingsFile(
+            Self.sessions + "\n[ADMIN]\nHttpPort=eighty\nAdminToken=\(testToken)\n", in: folder)
         #expect(throws: AdminControlError.self) { try AdminControl.configuration(file: badPort) }
         do {
             _ = try AdminControl.configuration(file: badPort)
@@ -55,9 +59,9 @@ struct AdminControlTests {
             #expect(error.description.contains("\(badPort):14:"), "\(error)")
             #expect(error.description.contains("HttpPort"))
         }
-        let noToken = try Self.settingsFile("[ADMIN]\nHttpPort=9123\n")
+        let noToken = try Self.settingsFile("[ADMIN]\nHttpPort=9123\n", in: folder)
         #expect(throws: AdminControlError.noToken(file: noToken)) { try AdminControl.configuration(file: noToken) }
-        let noBlock = try Self.settingsFile(Self.sessions)
+        let noBlock = try Self.settingsFile(Self.sessions, in: folder)
         #expect(
             throws: AdminControlError.settings(
                 "\(noBlock): no [ADMIN] block: the admin API needs one with AdminToken (or AdminTokenFile)")
@@ -70,6 +74,7 @@ struct AdminControlTests {
     }
 
     @Test func aRoundTripPrintsTheResultAndTheState() async throws {
+        let folder = try TestFolder()
         let sink = try EngineSinkFake.standard()
         sink.providerFill(side: "1", qty: 100_000)
         sink.fillOrders()
@@ -77,7 +82,7 @@ struct AdminControlTests {
             source: FakeStateSource(await sink.snapshot()), handler: EngineAdminHandler(sink: sink)
         ) {
             port in
-            let path = try Self.settingsFile("[ADMIN]\nHttpPort=\(port)\nAdminToken=\(testToken)\n")
+            let path = try Self.settingsFile("[ADMIN]\nHttpPort=\(port)\nAdminToken=\(testToken)\n", in: folder)
             let settings = try AdminControl.configuration(file: path)
             let paused = try await AdminControl.send(
                 .pause(follower: "bob"), to: settings, file: path, actor: "ctl:ops", reason: "maintenance")
@@ -108,13 +113,14 @@ struct AdminControlTests {
     }
 
     @Test func errorsSayWhatToDo() async throws {
+        let folder = try TestFolder()
         // A port nobody listens on: bound, then closed.
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(
             host: "127.0.0.1", port: 0
         ).get()
         let closedPort = try #require(channel.localAddress?.port)
         try await channel.close()
-        let path = try Self.settingsFile("[ADMIN]\nHttpPort=\(closedPort)\nAdminToken=\(testToken)\n")
+        let path = try Self.settingsFile("[ADMIN]\nHttpPort=\(closedPort)\nAdminToken=\(testToken)\n", in: folder)
         let settings = try AdminControl.configuration(file: path)
         do {
             _ = try await AdminControl.send(.status, to: settings, file: path, actor: "ctl:ops", reason: nil)
@@ -137,8 +143,9 @@ struct AdminControlTests {
             source: FakeStateSource(await sink.snapshot()), handler: EngineAdminHandler(sink: sink)
         ) {
             port in
-            let wrongPath = try Self.settingsFile("[ADMIN]\nHttpPort=\(port)\nAdminToken=not-the-agents-token-42\n")
-            let rightPath = try Self.settingsFile("[ADMIN]\nHttpPort=\(port)\nAdminToken=\(testToken)\n")
+            let wrongPath = try Self.settingsFile(
+                "[ADMIN]\nHttpPort=\(port)\nAdminToken=not-the-agents-token-42\n", in: folder)
+            let rightPath = try Self.settingsFile("[ADMIN]\nHttpPort=\(port)\nAdminToken=\(testToken)\n", in: folder)
             var errors: [AdminControlError] = []
             for (path, command) in [(wrongPath, AdminCommand.status), (rightPath, .pause(follower: "zed"))] {
                 do {
