@@ -63,7 +63,8 @@ struct AdminAPITests {
             print("skipping the remote-address test: this machine has no non-loopback IPv4 address")
             return
         }
-        guard let files = try TestCertificate.make() else {
+        let folder = try TestFolder()
+        guard let files = try TestCertificate.make(in: folder) else {
             print("skipping the remote-address test: openssl is not installed")
             return
         }

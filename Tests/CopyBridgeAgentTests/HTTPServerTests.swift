@@ -241,7 +241,8 @@ struct HTTPServerTests {
     }
 
     @Test func servesHTTPSWithTheConfiguredCertificate() async throws {
-        guard let files = try TestCertificate.make() else {
+        let folder = try TestFolder()
+        guard let files = try TestCertificate.make(in: folder) else {
             print("skipping the TLS test: openssl is not installed")
             return
         }
@@ -266,15 +267,13 @@ struct HTTPServerTests {
 
 /// A self-signed certificate made with the openssl command line, or `nil` when it is not installed.
 enum TestCertificate {
-    static func make() throws -> (certificate: String, key: String)? {
+    /// Writes the certificate and its key into the test's `folder`, which removes them with itself.
+    static func make(in folder: TestFolder) throws -> (certificate: String, key: String)? {
         let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/opt/homebrew/bin/openssl"]
             .first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let openssl else { return nil }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "copybridge-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let certificate = directory.appendingPathComponent("cert.pem").path
-        let key = directory.appendingPathComponent("key.pem").path
+        let certificate = folder.path + "/cert.pem"
+        let key = folder.path + "/key.pem"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: openssl)
         process.arguments = [
