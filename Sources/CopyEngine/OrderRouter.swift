@@ -291,15 +291,16 @@ extension CopyEngine {
         return b
     }
 
-    static let digitBytes: [[UInt8]] = (0...9).map { [UInt8(ascii: "0") + UInt8($0)] }
-
     /// The NewOrderSingle of order `oi`, from bytes the engine keeps ready (the same message as
-    /// ``newOrderSingle(_:)``, which tests compare it with).
+    /// ``newOrderSingle(_:)``, which tests compare it with). Runs once per order of a copy, so it
+    /// reads each value in place: a copied `SessionSymbol`, or a digit taken from a table of
+    /// arrays, costs a retain and a release.
     mutating func newOrderSingle(_ si: Int, _ oi: Int, transactTime: [UInt8]) -> FIXMessageBuilder {
         let intent = sessions[si].orders[oi].intent
         if intent.block { return Self.newOrderSingle(intent, transactTime: transactTime) }
         let s = sessions[si].orders[oi].symbol
         let f = sessions[si].orders[oi].allocations[0].follower
+        if s >= sessions[si].symbols.count || sessions[si].symbols[s] == nil { _ = sessionSymbol(si, s) }
         // Room for these fields and the session's header (34, 49, 50, 52, 56, 57): a thousand
         // followers' orders are a thousand builders alive at once, so they are kept small.
         var b = FIXMessageBuilder(msgType: "D", byteCapacity: 192, fieldCapacity: 16)
@@ -307,18 +308,18 @@ extension CopyEngine {
         b.set(Tag.account, bytes: followers[f].accountBytes)
         b.append(Tag.clOrdID, intent.clOrdID)
         b.set(Tag.orderQty, intent.brokerQuantity)
-        b.set(Tag.ordType, bytes: Self.digitBytes[intent.ordType == .market ? 1 : 2])
+        b.set(Tag.ordType, ascii: intent.ordType == .market ? UInt8(ascii: "1") : UInt8(ascii: "2"))
         if let p = intent.price { b.set(Tag.price, p) }
-        b.set(Tag.side, bytes: Self.digitBytes[intent.side == .buy ? 1 : 2])
-        b.set(Tag.symbol, bytes: sessionSymbol(si, s).brokerSymbolBytes)
-        let tif: Int
+        b.set(Tag.side, ascii: intent.side == .buy ? UInt8(ascii: "1") : UInt8(ascii: "2"))
+        b.set(Tag.symbol, bytes: sessions[si].symbols[s]!.brokerSymbolBytes)
+        let tif: UInt8
         switch intent.timeInForce {
-        case .day: tif = 0
-        case .gtc: tif = 1
-        case .ioc: tif = 3
-        case .fok: tif = 4
+        case .day: tif = UInt8(ascii: "0")
+        case .gtc: tif = UInt8(ascii: "1")
+        case .ioc: tif = UInt8(ascii: "3")
+        case .fok: tif = UInt8(ascii: "4")
         }
-        b.set(Tag.timeInForce, bytes: Self.digitBytes[tif])
+        b.set(Tag.timeInForce, ascii: tif)
         b.set(Tag.transactTime, bytes: transactTime)
         return b
     }

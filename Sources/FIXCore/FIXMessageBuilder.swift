@@ -322,6 +322,17 @@ public struct FIXMessageBuilder: Sendable {
         }
     }
 
+    /// Sets `tag` to one ASCII byte (a side, an order type): for senders that build many messages
+    /// and know the byte, no String or array to reach it through.
+    @inlinable
+    public mutating func set(_ tag: Int, ascii value: UInt8) {
+        precondition(value >= 0x20 && value < 0x7F, "tag \(tag): byte \(value) is not printable ASCII")
+        appendEntry(tag, replacing: true, maxBytes: 1) { p in
+            p[0] = value
+            return 1
+        }
+    }
+
     /// Sets `tag` to a single character.
     @inlinable
     public mutating func set(_ tag: Int, _ value: Character) {

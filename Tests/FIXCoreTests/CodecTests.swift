@@ -105,6 +105,20 @@ import Testing
         #expect(!b.value(of: 79, is: "in-a-group"), "group fields are not read back")
     }
 
+    @Test func asciiByteValuesEncodeLikeStrings() {
+        var bytes = FIXMessageBuilder(msgType: "D")
+        var text = FIXMessageBuilder(msgType: "D")
+        bytes.set(54, ascii: UInt8(ascii: "2"))
+        text.set(54, "2")
+        bytes.set(40, ascii: UInt8(ascii: "1"))
+        text.set(40, "1")
+        bytes.set(54, ascii: UInt8(ascii: "1"))
+        text.set(54, "1")
+        #expect(bytes.value(of: 54, is: "1"), "a second set replaces the first")
+        #expect(bytes.encoded() == text.encoded())
+        #expect(bytes.build().debugDescription.contains("|40=1|54=1|"))
+    }
+
     @Test func builderCopiesAreIndependent() {
         var a = FIXMessageBuilder(msgType: "D")
         a.set(FIXTag.clOrdID, "A")
