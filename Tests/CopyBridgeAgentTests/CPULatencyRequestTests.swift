@@ -6,6 +6,11 @@ import Testing
 /// Whether this process may make PM QoS requests (root, or write access to the device).
 private let canRequestCPULatency = FileManager.default.isWritableFile(atPath: CPULatencyRequest.devicePath)
 
+/// A limit no other process is likely to request at the same moment. The device reports the
+/// lowest of every process's requests, so a second test run (or a benchmark) holding the same
+/// value would make this one's request look held after its release.
+private let unusualLimit = 100 + Int(getpid() % 800)
+
 @Suite("CPU wake-up latency request", .serialized)
 struct CPULatencyRequestTests {
     @Test(
@@ -13,10 +18,10 @@ struct CPULatencyRequestTests {
         .enabled(if: canRequestCPULatency, "no write access to /dev/cpu_dma_latency"))
     func heldAndReleased() throws {
         let before = try #require(CPULatencyRequest.current())
-        let request = try CPULatencyRequest(microseconds: 7)
-        #expect(CPULatencyRequest.current() == min(before, 7))
+        let request = try CPULatencyRequest(microseconds: unusualLimit)
+        #expect((CPULatencyRequest.current() ?? .max) <= Int32(unusualLimit), "the limit is in force")
         request.release()
-        #expect(CPULatencyRequest.current() == before)
+        #expect(CPULatencyRequest.current() != Int32(unusualLimit) || before == Int32(unusualLimit), "withdrawn")
         request.release()
     }
 
@@ -26,16 +31,16 @@ struct CPULatencyRequestTests {
     func agentHoldsIt() async throws {
         let folder = try TestFolder()
         var options = LoopbackCopyBenchmark.Options()
-        options.cpuIdleLatencyUs = 3
+        options.cpuIdleLatencyUs = unusualLimit
         let file = try folder.write("agent.conf", LoopbackCopyBenchmark.settings(options))
         let configuration = try AgentConfiguration.load(path: file, dataFolder: folder.path + "/data")
-        #expect(configuration.agent.cpuIdleLatencyUs == 3)
+        #expect(configuration.agent.cpuIdleLatencyUs == unusualLimit)
         let before = try #require(CPULatencyRequest.current())
         let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
         try await runtime.start()
-        #expect(CPULatencyRequest.current() == min(before, 3))
+        #expect((CPULatencyRequest.current() ?? .max) <= Int32(unusualLimit), "the limit is in force")
         await runtime.stop()
-        #expect(CPULatencyRequest.current() == before)
+        #expect(CPULatencyRequest.current() != Int32(unusualLimit) || before == Int32(unusualLimit), "withdrawn")
     }
 
     @Test("a device that cannot be opened is an error naming it and why; a negative limit is refused")
