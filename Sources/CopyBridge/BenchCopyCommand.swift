@@ -10,7 +10,10 @@ struct CopyBenchCommand: ParsableCommand {
         abstract: "Measure the copy engine's tick-to-copy in process (decode, engine, encode).",
         discussion: """
             For 1, 100 and 1 000 followers over 4 broker sessions, or --followers N; one JSON line per \
-            configuration, in nanoseconds. `bench loopback` measures the whole agent over TCP.
+            configuration, in nanoseconds. `interrupted_ns` is the time the machine took from a window \
+            as long as the median sample (interrupts, other tasks, a descheduled virtual CPU), measured \
+            after every sample: the baseline for the tail percentiles. \
+            `bench loopback` measures the whole agent over TCP.
             """
     )
 

@@ -36,12 +36,17 @@ public struct CopyBenchmarkResult: Sendable {
     public var first: LatencyPercentiles
     /// From the ExecutionReport's bytes to the last follower's NewOrderSingle bytes.
     public var last: LatencyPercentiles
+    /// Time lost to interruptions in a window as long as the median `last`, measured after every
+    /// sample by an ``InterruptionMeter``: what the machine alone adds to a sample of that length,
+    /// the baseline the tail percentiles are read against.
+    public var interrupted: LatencyPercentiles
 
     /// One JSON object on one line, keys in a fixed order.
     public var jsonLine: String {
         "{\"bench\":\"copy\",\"followers\":\(followers),\"sessions\":\(sessions),\"cold\":\(cold),"
             + "\"samples\":\(samples),"
-            + "\"orders_per_sample\":\(ordersPerSample),\"first_ns\":\(first.json),\"last_ns\":\(last.json)}"
+            + "\"orders_per_sample\":\(ordersPerSample),\"first_ns\":\(first.json),\"last_ns\":\(last.json),"
+            + "\"interrupted_ns\":\(interrupted.json)}"
     }
 }
 
@@ -53,7 +58,8 @@ public struct CopyBenchmarkResult: Sendable {
 /// One sample is the time from the bytes being available to the last (and the first) NewOrderSingle
 /// written. Journal records are produced but not persisted (that is the driver's I/O). Between
 /// samples, untimed, the broker side fills every order, so books and positions stay realistic
-/// and the provider alternates between buying and selling 100 000.
+/// and the provider alternates between buying and selling 100 000. After every sample an
+/// ``InterruptionMeter`` measures what the machine took from a window as long as the median sample.
 public struct CopyBenchmark {
     public let followers: Int
     public let sessions: Int
@@ -176,9 +182,13 @@ public struct CopyBenchmark {
         var brokerSeq = 1
         var firstSamples: [Int64] = []
         var lastSamples: [Int64] = []
+        var interruptedSamples: [Int64] = []
+        var warmupSamples: [Int64] = []
         var ordersPerSample = 0
         firstSamples.reserveCapacity(iterations)
         lastSamples.reserveCapacity(iterations)
+        interruptedSamples.reserveCapacity(iterations)
+        var meter = InterruptionMeter()
         let eviction = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(evictionBytes, 64), alignment: 64)
         eviction.initializeMemory(as: UInt8.self, repeating: 0)
         defer { eviction.deallocate() }
@@ -214,10 +224,14 @@ public struct CopyBenchmark {
                 if first == nil { first = clock.now - start }
             }
             let last = clock.now - start
-            if k >= warmup {
+            if k < warmup {
+                warmupSamples.append(Self.nanoseconds(last))
+            } else {
+                if k == warmup { meter.window = LatencyPercentiles(warmupSamples + [Self.nanoseconds(last)]).p50 }
                 firstSamples.append(Self.nanoseconds(first ?? last))
                 lastSamples.append(Self.nanoseconds(last))
                 ordersPerSample = Swift.max(ordersPerSample, sent)
+                interruptedSamples.append(meter.measure())
             }
             // Untimed: the brokers fill everything that was sent.
             for s in 1...sessions {
@@ -237,7 +251,7 @@ public struct CopyBenchmark {
         return CopyBenchmarkResult(
             followers: followers, cold: evictionBytes > 0, sessions: sessions, samples: iterations,
             ordersPerSample: ordersPerSample, first: LatencyPercentiles(firstSamples),
-            last: LatencyPercentiles(lastSamples))
+            last: LatencyPercentiles(lastSamples), interrupted: LatencyPercentiles(interruptedSamples))
     }
 
     /// Writes one byte in every cache line of `buffer`, pushing everything else out of the caches.
@@ -263,4 +277,43 @@ public func runCopyBenchmark(iterations: Int = 10_000, evictionBytes: Int = 0) -
         let count = n >= 1000 ? Swift.max(1000, iterations / 10) : iterations
         return CopyBenchmark(followers: n, sessions: 4, evictionBytes: evictionBytes).run(iterations: count).jsonLine
     }.joined(separator: "\n")
+}
+
+/// The time a sample of a given length loses to interruptions on this machine: it spins for that
+/// long reading the clock and adds up the gaps between consecutive readings longer than
+/// ``gapThreshold``, when the thread was not running (an interrupt, another task on its CPU, a
+/// virtual CPU the host descheduled). It uses no memory to speak of, so it leaves the caches as
+/// the sample left them.
+struct InterruptionMeter {
+    /// Far above the clock's cost (tens of nanoseconds a reading), far below any interruption.
+    static let gapThreshold: Int64 = 500
+
+    /// Gaps of a run of clock readings.
+    struct Gaps {
+        private(set) var previous: Int64
+        private(set) var lost: Int64 = 0
+
+        init(start: Int64) { previous = start }
+
+        mutating func add(_ reading: Int64) {
+            let gap = reading - previous
+            if gap > InterruptionMeter.gapThreshold { lost += gap }
+            previous = reading
+        }
+    }
+
+    /// The length of a sample, in nanoseconds.
+    var window: Int64 = 0
+
+    /// Spins for `window` and returns the nanoseconds lost to interruptions.
+    func measure() -> Int64 {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var gaps = Gaps(start: 0)
+        while true {
+            let elapsed = CopyBenchmark.nanoseconds(clock.now - start)
+            gaps.add(elapsed)
+            if elapsed >= window { return gaps.lost }
+        }
+    }
 }

@@ -22,6 +22,22 @@ struct CopyBenchmarkTests {
         #expect(json["cold"] as? Bool == (evictionBytes > 0))
         #expect(json["orders_per_sample"] as? Int == 12)
         #expect((json["last_ns"] as? [String: Any])?["p99"] as? Int == Int(result.last.p99))
+        #expect((json["interrupted_ns"] as? [String: Any])?["p99"] as? Int == Int(result.interrupted.p99))
+        #expect(result.interrupted.p50 >= 0 && result.interrupted.p50 <= result.interrupted.p99)
+    }
+
+    @Test("the interruption meter adds up the gaps between clock readings longer than 500 ns")
+    func interruptionGaps() {
+        var gaps = InterruptionMeter.Gaps(start: 1_000)
+        for reading: Int64 in [1_030, 1_060, 1_560, 9_560, 9_600, 10_200, 10_230] { gaps.add(reading) }
+        // 1 060 -> 1 560 is 500 ns, not more: not an interruption; 8 000 and 600 are.
+        #expect(gaps.lost == 8_600)
+        let meter = InterruptionMeter(window: 200_000)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let lost = meter.measure()
+        #expect(clock.now - start >= .microseconds(200))
+        #expect(lost >= 0 && lost <= CopyBenchmark.nanoseconds(clock.now - start))
     }
 
     @Test("percentiles are nearest-rank")
