@@ -30,6 +30,15 @@ struct CopyBenchCommand: ParsableCommand {
             """)
     var cold = false
 
+    @Option(
+        name: .customLong("samples-csv"),
+        help: ArgumentHelp(
+            """
+            Also write every sample, in the order taken, to this CSV file (followers, sample, \
+            first_ns, last_ns, interrupted_ns).
+            """, valueName: "path"))
+    var samplesCSV: String?
+
     func validate() throws {
         if iterations < 1 { throw ValidationError("--iterations must be at least 1") }
         if let followers, followers < 1 { throw ValidationError("--followers must be at least 1") }
@@ -37,11 +46,18 @@ struct CopyBenchCommand: ParsableCommand {
 
     func run() throws {
         let eviction = cold ? CopyBenchmark.coldEvictionBytes : 0
-        if let followers {
-            print(CopyBenchmark(followers: followers, evictionBytes: eviction).run(iterations: iterations).jsonLine)
-        } else {
-            print(runCopyBenchmark(iterations: iterations, evictionBytes: eviction))
+        // Opened before the runs, so a path that cannot be written fails at once, not after them.
+        let csv = try samplesCSV.map { try CSVFile(path: $0, header: CopyBenchmarkResult.csvHeader) }
+        let report = { (result: CopyBenchmarkResult) in
+            print(result.jsonLine)
+            csv?.write(result.csvRows)
         }
+        if let followers {
+            report(CopyBenchmark(followers: followers, evictionBytes: eviction).run(iterations: iterations))
+        } else {
+            runCopyBenchmark(iterations: iterations, evictionBytes: eviction, report: report)
+        }
+        try csv?.close()
     }
 }
 
@@ -131,4 +147,36 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
         options.cpuIdleLatencyUs = latency
         print(try await LoopbackCopyBenchmark.run(options).jsonLine)
     }
+}
+
+/// A CSV file written a block of rows at a time.
+private final class CSVFile {
+    let path: String
+    private let handle: FileHandle
+    private var failure: (any Error)?
+
+    init(path: String, header: String) throws {
+        self.path = path
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SamplesFileError("--samples-csv: cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        write(header)
+    }
+
+    func write(_ rows: String) {
+        guard failure == nil, !rows.isEmpty else { return }
+        do { try handle.write(contentsOf: Data((rows + "\n").utf8)) } catch { failure = error }
+    }
+
+    func close() throws {
+        try handle.close()
+        if let failure { throw SamplesFileError("--samples-csv: writing \(path) failed: \(failure)") }
+    }
+}
+
+private struct SamplesFileError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -40,6 +40,8 @@ public struct CopyBenchmarkResult: Sendable {
     /// sample by an ``InterruptionMeter``: what the machine alone adds to a sample of that length,
     /// the baseline the tail percentiles are read against.
     public var interrupted: LatencyPercentiles
+    /// Every timed sample in the order taken, in nanoseconds.
+    public var series: [CopySample] = []
 
     /// One JSON object on one line, keys in a fixed order.
     public var jsonLine: String {
@@ -47,6 +49,25 @@ public struct CopyBenchmarkResult: Sendable {
             + "\"samples\":\(samples),"
             + "\"orders_per_sample\":\(ordersPerSample),\"first_ns\":\(first.json),\"last_ns\":\(last.json),"
             + "\"interrupted_ns\":\(interrupted.json)}"
+    }
+}
+
+/// One timed sample of the copy benchmark, in nanoseconds.
+public struct CopySample: Sendable, Equatable {
+    public var first: Int64
+    public var last: Int64
+    public var interrupted: Int64
+}
+
+extension CopyBenchmarkResult {
+    /// The header of ``csvRows``.
+    public static let csvHeader = "followers,sample,first_ns,last_ns,interrupted_ns"
+
+    /// One line per sample, in the order taken: to see when the slow ones came (together, in a
+    /// period when the machine was slower, or spread out).
+    public var csvRows: String {
+        series.enumerated().map { i, s in "\(followers),\(i),\(s.first),\(s.last),\(s.interrupted)" }
+            .joined(separator: "\n")
     }
 }
 
@@ -251,7 +272,10 @@ public struct CopyBenchmark {
         return CopyBenchmarkResult(
             followers: followers, cold: evictionBytes > 0, sessions: sessions, samples: iterations,
             ordersPerSample: ordersPerSample, first: LatencyPercentiles(firstSamples),
-            last: LatencyPercentiles(lastSamples), interrupted: LatencyPercentiles(interruptedSamples))
+            last: LatencyPercentiles(lastSamples), interrupted: LatencyPercentiles(interruptedSamples),
+            series: (0..<iterations).map {
+                CopySample(first: firstSamples[$0], last: lastSamples[$0], interrupted: interruptedSamples[$0])
+            })
     }
 
     /// Writes one byte in every cache line of `buffer`, pushing everything else out of the caches.
@@ -269,14 +293,16 @@ public struct CopyBenchmark {
     }
 }
 
-/// Runs the copy benchmark for 1, 100 and 1 000 followers over 4 broker sessions and returns one
-/// JSON line per configuration (`copybridge bench copy`). The 1 000-follower run takes a tenth
-/// of the iterations (at least 1 000 samples are needed for a meaningful p99.9).
-public func runCopyBenchmark(iterations: Int = 10_000, evictionBytes: Int = 0) -> String {
-    [1, 100, 1000].map { n in
+/// Runs the copy benchmark for 1, 100 and 1 000 followers over 4 broker sessions
+/// (`copybridge bench copy`). The 1 000-follower run takes a tenth of the iterations (at least
+/// 1 000 samples are needed for a meaningful p99.9). `report` gets each result as it is ready.
+public func runCopyBenchmark(
+    iterations: Int = 10_000, evictionBytes: Int = 0, report: (CopyBenchmarkResult) -> Void
+) {
+    for n in [1, 100, 1000] {
         let count = n >= 1000 ? Swift.max(1000, iterations / 10) : iterations
-        return CopyBenchmark(followers: n, sessions: 4, evictionBytes: evictionBytes).run(iterations: count).jsonLine
-    }.joined(separator: "\n")
+        report(CopyBenchmark(followers: n, sessions: 4, evictionBytes: evictionBytes).run(iterations: count))
+    }
 }
 
 /// The time a sample of a given length loses to interruptions on this machine: it spins for that

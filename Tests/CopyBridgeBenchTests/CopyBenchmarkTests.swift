@@ -24,6 +24,13 @@ struct CopyBenchmarkTests {
         #expect((json["last_ns"] as? [String: Any])?["p99"] as? Int == Int(result.last.p99))
         #expect((json["interrupted_ns"] as? [String: Any])?["p99"] as? Int == Int(result.interrupted.p99))
         #expect(result.interrupted.p50 >= 0 && result.interrupted.p50 <= result.interrupted.p99)
+        #expect(result.series.count == 20)
+        #expect(LatencyPercentiles(result.series.map(\.last)) == result.last)
+        #expect(LatencyPercentiles(result.series.map(\.first)) == result.first)
+        let rows = result.csvRows.split(separator: "\n")
+        #expect(rows.count == 20 && CopyBenchmarkResult.csvHeader.split(separator: ",").count == 5)
+        let s = result.series[7]
+        #expect(rows[7] == "12,7,\(s.first),\(s.last),\(s.interrupted)")
     }
 
     @Test("the interruption meter adds up the gaps between clock readings longer than 500 ns")
