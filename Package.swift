@@ -112,11 +112,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Helpers shared by the test targets that use real sockets (waiting on events, free ports, temporary
-        // directories).
+        // Helpers shared by the test targets: waiting on events, free ports, temporary directories, and the
+        // seeded generator that makes property and fuzz tests reproducible.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "FIXCoreTests", dependencies: ["FIXCore", "FIXMessages"]),
-        .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXCore", "FIXMessages"]),
+        .testTarget(name: "FIXCoreTests", dependencies: ["FIXCore", "FIXMessages", "TestSupport"]),
+        .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXCore", "FIXMessages", "TestSupport"]),
         .testTarget(
             name: "FIXTransportTests",
             dependencies: [
@@ -125,8 +125,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "CopyEngineTests", dependencies: ["CopyEngine", "FIXCore", "FIXMessages"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CopyEngine", "FIXCore"]),
+        .testTarget(name: "CopyEngineTests", dependencies: ["CopyEngine", "FIXCore", "FIXMessages", "TestSupport"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CopyEngine", "FIXCore", "TestSupport"]),
         .testTarget(
             name: "BrokerSimulatorTests",
             dependencies: ["BrokerSimulator", "FIXTransport", "FIXSession", "FIXCore", "TestSupport"]

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import CopyEngine
@@ -6,7 +7,7 @@ import Testing
 struct ClOrdIDIndexTests {
     @Test("agrees with a Dictionary through random inserts, updates, lookups and removals", arguments: [1, 2, 3])
     func agreesWithDictionary(seed: UInt64) {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var index = ClOrdIDIndex()
         var reference: [String: Int] = [:]
         // Engine-shaped IDs, short and long broker IDs, and the empty string: clusters form, grow,

@@ -1,19 +1,8 @@
 import FIXCore
+import TestSupport
 import Testing
 
 @testable import CopyEngine
-
-/// SplitMix64: a small seeded generator, so every failure replays.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Properties")
 struct PropertyTests {
@@ -60,7 +49,7 @@ struct PropertyTests {
     func randomFillSequencesEndAtTheSizedTarget(seed: UInt64) throws {
         let (config, expected) = Self.configuration()
         var w = try World(config)
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         let shapes = (0..<64).map { _ in Int.random(in: 0..<5, using: &rng) }
         w.broker.policy = { order, n in
             let step: FixedDecimal = order.session == "gamma" ? dec("0.01") : 1000

@@ -1,25 +1,13 @@
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import FIXCore
 
-/// SplitMix64: a small seeded generator, so a failing case can be replayed from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct FuzzPropertyTests {
     static let interesting: [UInt8] = Array("=|0123456789.-8=FIX.4.49=10=35=453=802=".utf8) + [SOH, 0, 0xFF]
 
-    func mutate(_ bytes: [UInt8], _ rng: inout SeededGenerator) -> [UInt8] {
+    func mutate(_ bytes: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var b = bytes
         for _ in 0..<Int.random(in: 1...4, using: &rng) where !b.isEmpty {
             let at = Int.random(in: 0..<b.count, using: &rng)
@@ -72,7 +60,7 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func mutatedMessagesNeverCrashTheDecoderOrTheValidator() {
         let originals = corpusMessages.map(\.byteArray)
         let decoder = FIXFrameDecoder(configuration: fix44.decoderConfiguration())
-        var rng = SeededGenerator(state: 20_261_126)
+        var rng = SplitMix64(seed: 20_261_126)
         var messages = 0
         var garbled = 0
         for _ in 0..<3000 {
@@ -120,7 +108,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test func validatorSurvivesFieldLevelMutations() {
         // Mutations that keep the frame valid (checksum recomputed) reach the validator every time.
-        var rng = SeededGenerator(state: 4_4)
+        var rng = SplitMix64(seed: 4_4)
         let tags = [
             0, 1, 11, 34, 35, 38, 44, 49, 52, 54, 58, 93, 89, 268, 269, 448, 452, 453, 523, 802, 803, 5001, 9999,
         ]

@@ -1,5 +1,6 @@
 import FIXCore
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import FIXSession
@@ -18,18 +19,6 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
     let file = try! PosixFile(path: path)
     try! file.truncate(to: 0)
     try! file.write(bytes, at: 0)
-}
-
-/// Deterministic pseudo-random numbers (SplitMix64) so a failure can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// An application message as we would have sent it, with some variety in size.
@@ -281,7 +270,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
     }
 
     @Test func randomTearsNeverLoseAMessageThatWasCompletelyWritten() throws {
-        var rng = SplitMix(state: 20_240_304)
+        var rng = SplitMix64(seed: 20_240_304)
         for round in 0..<40 {
             let dir = try TemporaryDirectory()
             let n = Int.random(in: 2...40, using: &rng)

@@ -1,4 +1,5 @@
 import FIXCore
+import TestSupport
 import Testing
 
 @testable import Ledger
@@ -26,7 +27,7 @@ struct PropertyTests {
     }
 
     static func generate(seed: UInt64, count: Int = 220) -> Generated {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var generated = Generated()
         for _ in 0..<2 {
             generated.terms.append(
@@ -137,7 +138,7 @@ struct PropertyTests {
 
     @Test("a FIFO fill closes then opens exactly its quantity; lots hold the position", arguments: seeds)
     func fifoConservation(seed: UInt64) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var book = FIFOBook()
         var position = FixedDecimal.zero
         for step in 0..<500 {
