@@ -1,5 +1,6 @@
 import FIXCore
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Ledger
@@ -7,12 +8,6 @@ import Testing
 @Suite("Durability")
 struct DurabilityTests {
     /// A fresh folder under the system temporary directory, removed by the caller.
-    static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Records one month of copying with fees; returns every input so it can be re-delivered.
     static func populate(_ ledger: Ledger) throws -> [@Sendable (Ledger) throws -> IngestOutcome] {
         var inputs: [@Sendable (Ledger) throws -> IngestOutcome] = []
@@ -61,7 +56,7 @@ struct DurabilityTests {
 
     @Test("write, close, reopen: the same figures; re-delivered inputs are recorded once")
     func reopen() throws {
-        let folder = try Self.temporaryFolder()
+        let folder = try makeTemporaryDirectory("ledger-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("nested/ledger.sqlite").path
 
