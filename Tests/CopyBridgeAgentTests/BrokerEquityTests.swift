@@ -29,8 +29,7 @@ struct BrokerEquityTests {
     func sizedWithBrokerEquity() async throws {
         let folder = try TestFolder()
         let watcher = ConsoleCapture()
-        var options = AgentRuntimeOptions.quietTests
-        options.console = watcher.sink
+        let options = AgentRuntimeOptions.quietTests(console: watcher)
         let data = folder.path + "/data"
         let settings = brokerEquitySettings(accountEquity: "BOB:40000")
         #expect(settings.contains("Equity=broker") && settings.contains("AccountEquity=BOB:40000"))
@@ -73,8 +72,7 @@ struct BrokerEquityTests {
     func foreignCurrencyEquity() async throws {
         let folder = try TestFolder()
         let watcher = ConsoleCapture()
-        var options = AgentRuntimeOptions.quietTests
-        options.console = watcher.sink
+        let options = AgentRuntimeOptions.quietTests(console: watcher)
         // Both simulated brokers keep their books in EUR; the drop copy also carries EUR/USD quotes.
         let settings = brokerEquitySettings(accountEquity: "BOB:40000")
             .replacingOccurrences(of: "PriceTickMs=0\n", with: "PriceTickMs=0\nCurrency=EUR\n")
@@ -138,8 +136,7 @@ struct BrokerEquityTests {
     /// equity-unknown and that warning is the only one. Returns the warning and the console lines.
     private func copyWithoutBobsEquity(_ settings: String, folder: TestFolder) async throws -> (String, [String]) {
         let watcher = ConsoleCapture()
-        var options = AgentRuntimeOptions.quietTests
-        options.console = watcher.sink
+        let options = AgentRuntimeOptions.quietTests(console: watcher)
         var warning = ""
         try await withRuntime(settings, folder: folder, options: options) { runtime in
             warning = try await watcher.line(containing: "WARNING no equity for account BOB")

@@ -218,4 +218,11 @@ extension AgentRuntimeOptions {
     static var quietTests: AgentRuntimeOptions {
         AgentRuntimeOptions(console: { _ in }, printsActivity: true, http: .disabled)
     }
+
+    /// ``quietTests`` with the console lines going to `capture` instead of nowhere.
+    static func quietTests(console capture: ConsoleCapture) -> AgentRuntimeOptions {
+        var options = quietTests
+        options.console = capture.sink
+        return options
+    }
 }

@@ -47,8 +47,7 @@ struct RuntimeTests {
     func copiesAreSized() async throws {
         let folder = try TestFolder()
         let console = ConsoleCapture()
-        var options = AgentRuntimeOptions.quietTests
-        options.console = console.sink
+        let options = AgentRuntimeOptions.quietTests(console: console)
         let data = folder.path + "/data"
         try await withRuntime(twoBrokerSettings(), folder: folder, options: options) { runtime in
             try await runtime.waitUntil("every session live", timeout: .seconds(60)) {
@@ -221,8 +220,7 @@ struct RuntimeTests {
         let configuration = try AgentConfiguration.load(
             path: repositoryRoot + "/sessions.conf", dataFolder: folder.path + "/data")
         let console = ConsoleCapture()
-        var options = AgentRuntimeOptions.quietTests
-        options.console = console.sink
+        var options = AgentRuntimeOptions.quietTests(console: console)
         options.http = .port(0)
         let runtime = AgentRuntime(configuration: configuration, options: options)
         let summaries = SummaryBox()
