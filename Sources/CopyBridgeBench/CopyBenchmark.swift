@@ -40,6 +40,10 @@ public struct CopyBenchmarkResult: Sendable {
     /// sample by an ``InterruptionMeter``: what the machine alone adds to a sample of that length,
     /// the baseline the tail percentiles are read against.
     public var interrupted: LatencyPercentiles
+    /// The engine's time per broker ExecutionReport for a copy (its fill), averaged over each
+    /// sample's reports: with many followers, a signal brings as many reports, and the engine is
+    /// busy with them until the last is handled.
+    public var report: LatencyPercentiles
     /// Every timed sample in the order taken, in nanoseconds.
     public var series: [CopySample] = []
 
@@ -48,7 +52,7 @@ public struct CopyBenchmarkResult: Sendable {
         "{\"bench\":\"copy\",\"followers\":\(followers),\"sessions\":\(sessions),\"cold\":\(cold),"
             + "\"samples\":\(samples),"
             + "\"orders_per_sample\":\(ordersPerSample),\"first_ns\":\(first.json),\"last_ns\":\(last.json),"
-            + "\"interrupted_ns\":\(interrupted.json)}"
+            + "\"interrupted_ns\":\(interrupted.json),\"report_ns\":\(report.json)}"
     }
 }
 
@@ -204,6 +208,7 @@ public struct CopyBenchmark {
         var firstSamples: [Int64] = []
         var lastSamples: [Int64] = []
         var interruptedSamples: [Int64] = []
+        var reportSamples: [Int64] = []
         var warmupSamples: [Int64] = []
         var ordersPerSample = 0
         firstSamples.reserveCapacity(iterations)
@@ -254,7 +259,9 @@ public struct CopyBenchmark {
                 ordersPerSample = Swift.max(ordersPerSample, sent)
                 interruptedSamples.append(meter.measure())
             }
-            // Untimed: the brokers fill everything that was sent.
+            // Untimed: the brokers fill everything that was sent. Only the engine's part is timed.
+            var reportTime = Duration.zero
+            var reports = 0
             for s in 1...sessions {
                 let name = "broker-\(s)"
                 var out = wire[s - 1]
@@ -263,16 +270,20 @@ public struct CopyBenchmark {
                     guard order.isMsgType("D") else { continue }
                     brokerSeq += 1
                     now += 1_000
-                    _ = engine.handle(
-                        .executionReport(
-                            session: name, message: Self.fill(of: order, seq: brokerSeq, at: now), receivedAt: now))
+                    let fill = Self.fill(of: order, seq: brokerSeq, at: now)
+                    let handled = clock.now
+                    _ = engine.handle(.executionReport(session: name, message: fill, receivedAt: now))
+                    reportTime += clock.now - handled
+                    reports += 1
                 }
             }
+            if k >= warmup && reports > 0 { reportSamples.append(Self.nanoseconds(reportTime) / Int64(reports)) }
         }
         return CopyBenchmarkResult(
             followers: followers, cold: evictionBytes > 0, sessions: sessions, samples: iterations,
             ordersPerSample: ordersPerSample, first: LatencyPercentiles(firstSamples),
             last: LatencyPercentiles(lastSamples), interrupted: LatencyPercentiles(interruptedSamples),
+            report: LatencyPercentiles(reportSamples),
             series: (0..<iterations).map {
                 CopySample(first: firstSamples[$0], last: lastSamples[$0], interrupted: interruptedSamples[$0])
             })

@@ -24,6 +24,8 @@ struct CopyBenchmarkTests {
         #expect((json["last_ns"] as? [String: Any])?["p99"] as? Int == Int(result.last.p99))
         #expect((json["interrupted_ns"] as? [String: Any])?["p99"] as? Int == Int(result.interrupted.p99))
         #expect(result.interrupted.p50 >= 0 && result.interrupted.p50 <= result.interrupted.p99)
+        #expect((json["report_ns"] as? [String: Any])?["p50"] as? Int == Int(result.report.p50))
+        #expect(result.report.p50 > 0 && result.report.p50 <= result.report.p99)
         #expect(result.series.count == 20)
         #expect(LatencyPercentiles(result.series.map(\.last)) == result.last)
         #expect(LatencyPercentiles(result.series.map(\.first)) == result.first)
