@@ -198,11 +198,11 @@ public struct CopyEngine: Sendable {
             providerExecution(p, si, m)
             return
         }
-        if let c = m[Tag.clOrdID], let oi = sessions[si].orderIndex[c] {
+        if let c = m[Tag.clOrdID], let oi = Self.slot(sessions[si].orderIndex, c) {
             orderExecution(si, oi, m)
             return
         }
-        if let c = m[Tag.origClOrdID], let oi = sessions[si].orderIndex[c] {
+        if let c = m[Tag.origClOrdID], let oi = Self.slot(sessions[si].orderIndex, c) {
             orderExecution(si, oi, m)
             return
         }
@@ -212,6 +212,11 @@ public struct CopyEngine: Sendable {
         }
         if let f = roles.follower ?? roles.dropCopyFollower { followerExecution(f, si, m) }
     }
+
+    /// The slot of order `id` in `index`. Every report of a follower's order is looked up here:
+    /// written in place as `sessions[si].orderIndex[id]`, the lookup made the optimizer copy the
+    /// whole session state first, retaining and releasing every reference in it.
+    static func slot(_ index: ClOrdIDIndex, _ id: String) -> Int? { index[id] }
 
     // MARK: Journal and actions
 

@@ -24,8 +24,8 @@ extension CopyEngine {
         }
         // Our own order, reported again on his drop copy: the trading session accounts for it.
         let trading = followers[f].session
-        if let c = m[Tag.clOrdID], sessions[trading].orderIndex[c] != nil { return }
-        if let c = m[Tag.origClOrdID], sessions[trading].orderIndex[c] != nil { return }
+        if let c = m[Tag.clOrdID], Self.slot(sessions[trading].orderIndex, c) != nil { return }
+        if let c = m[Tag.origClOrdID], Self.slot(sessions[trading].orderIndex, c) != nil { return }
         if let c = m[Tag.clOrdID], ClOrdIDScheme.matches(c, prefix: sessions[trading].config.clOrdIDPrefix) {
             decide(CopyDecision(reason: .forgottenOrder, followerID: followerID, clOrdID: c))
             return

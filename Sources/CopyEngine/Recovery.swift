@@ -64,7 +64,7 @@ extension CopyEngine {
     /// An `.order` record: the provisional order it names was sent (or may have been).
     mutating func confirm(_ intent: OrderIntent) {
         guard let si = sessionIndex[intent.session] else { return }
-        if let oi = sessions[si].orderIndex[intent.clOrdID] {
+        if let oi = Self.slot(sessions[si].orderIndex, intent.clOrdID) {
             if sessions[si].orders[oi].provisional {
                 sessions[si].orders[oi].provisional = false
                 provisional.removeAll { $0.session == si && $0.order == oi }
