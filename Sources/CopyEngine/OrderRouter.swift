@@ -349,12 +349,15 @@ extension CopyEngine {
         // filled, so a resend changes nothing, and only a bust or correct may lower it.
         let execID = m[Tag.execID]
         journalCurrentMessage()
-        let order = sessions[si].orders[oi]
-        let cs = sessionSymbol(si, order.symbol).contractSize
+        // Field by field: a copy of the whole OrderState retains and releases its intent and its
+        // allocations, on every report of every copy.
+        let symbol = sessions[si].orders[oi].symbol
+        let lifecycle = sessions[si].orders[oi].lifecycle
+        let cs = sessionSymbol(si, symbol).contractSize
         let execType = m.byte(Tag.execType)
         var delta: FixedDecimal = 0
         if let cum = m.optionalDecimal(Tag.cumQty) {
-            delta = (cs == 1 ? cum : cum * cs) - order.cumQty
+            delta = (cs == 1 ? cum : cum * cs) - sessions[si].orders[oi].cumQty
             if delta.isNegative && execType != UInt8(ascii: "H") && execType != UInt8(ascii: "G") { delta = 0 }
         } else if execType == UInt8(ascii: "F"), let q = m.optionalDecimal(Tag.lastQty) {
             delta = cs == 1 ? q : q * cs
@@ -363,15 +366,15 @@ extension CopyEngine {
         if let a = avgPx, a.isPositive { sessions[si].orders[oi].avgPx = a }
         let price = m.optionalDecimal(Tag.lastPx) ?? avgPx
         if !delta.isZero { applyOrderFill(si, oi, delta, price: price, execID: execID ?? "") }
-        let wasTerminal = order.lifecycle.isTerminal
-        let next = Self.lifecycle(m, current: order.lifecycle)
+        let wasTerminal = lifecycle.isTerminal
+        let next = Self.lifecycle(m, current: lifecycle)
         let isStatus = execType == UInt8(ascii: "I")
         let unknownAtBroker = isStatus && next == .rejected && sessions[si].orders[oi].cumQty.isZero
         if sessions[si].pendingStatus.remove(clOrdID) != nil {
             decide(
                 CopyDecision(
                     reason: unknownAtBroker ? .orderUnknownAtBroker : .orderSettled,
-                    symbol: symbols.names[order.symbol],
+                    symbol: symbols.names[symbol],
                     clOrdID: clOrdID, quantity: sessions[si].orders[oi].cumQty, detail: "\(next)"))
         }
         if wasTerminal {
@@ -385,7 +388,7 @@ extension CopyEngine {
                 finishOrder(
                     si, oi, unknownAtBroker: unknownAtBroker, text: m[Tag.text], rejectReason: m[Tag.ordRejReason])
             } else if !delta.isZero && sessions[si].config.closeThenOpen {
-                for alloc in sessions[si].orders[oi].allocations { plan(alloc.follower, order.symbol) }
+                for alloc in sessions[si].orders[oi].allocations { plan(alloc.follower, symbol) }
             }
         }
         if sessions[si].phase == .settlingOrders && sessions[si].pendingStatus.isEmpty { startPositionSettle(si) }
@@ -393,42 +396,56 @@ extension CopyEngine {
 
     /// Books `delta` units of fills (negative for a bust) on order `oi`, allocating block fills.
     mutating func applyOrderFill(_ si: Int, _ oi: Int, _ delta: FixedDecimal, price: FixedDecimal?, execID: String) {
-        let order = sessions[si].orders[oi]
-        let newCum = order.cumQty + delta
+        let newCum = sessions[si].orders[oi].cumQty + delta
+        sessions[si].orders[oi].cumQty = newCum
+        // An order of one follower (every order outside block mode) takes the whole delta.
+        guard sessions[si].orders[oi].allocations.count > 1 else {
+            if !delta.isZero { bookAllocationFill(si, oi, 0, delta, price: price, execID: execID) }
+            return
+        }
+        let allocations = sessions[si].orders[oi].allocations
         var increments: [FixedDecimal]
-        if order.allocations.count == 1 {
-            increments = [delta]
-        } else if delta.isPositive {
-            increments = Self.allocate(order.allocations, filled: newCum, total: order.intent.quantity)
+        if delta.isPositive {
+            increments = Self.allocate(allocations, filled: newCum, total: sessions[si].orders[oi].intent.quantity)
         } else {
-            increments = Array(repeating: 0, count: order.allocations.count)
+            increments = Array(repeating: 0, count: allocations.count)
             var remaining = delta.magnitude
-            for k in order.allocations.indices.reversed() where remaining.isPositive {
-                let take = FixedDecimal.min(order.allocations[k].allocated, remaining)
+            for k in allocations.indices.reversed() where remaining.isPositive {
+                let take = FixedDecimal.min(allocations[k].allocated, remaining)
                 increments[k] = -take
                 remaining -= take
             }
         }
-        sessions[si].orders[oi].cumQty = newCum
-        let live = !order.lifecycle.isTerminal
         for k in increments.indices where !increments[k].isZero {
-            let inc = increments[k]
-            let f = order.allocations[k].follower
-            let openBefore = sessions[si].orders[oi].allocations[k].open
-            sessions[si].orders[oi].allocations[k].allocated += inc
-            let openAfter = sessions[si].orders[oi].allocations[k].open
-            if live { followers[f].symbols[order.symbol].working += .signed(openAfter - openBefore, order.sign) }
-            followers[f].symbols[order.symbol].position += .signed(inc, order.sign)
-            followers[f].symbols[order.symbol].failures = 0
-            bookCopyFill(f, order.symbol, inc, sign: order.sign, price: price ?? sessions[si].orders[oi].avgPx)
-            let fc = followers[f].config
-            actions.append(
-                .fill(
-                    FollowerFill(
-                        followerID: fc.followerID, session: sessions[si].config.name, account: fc.account,
-                        symbol: order.intent.symbol, side: order.intent.side, quantity: inc, price: price,
-                        clOrdID: order.intent.clOrdID, execID: execID, isCopy: true, at: now)))
+            bookAllocationFill(si, oi, k, increments[k], price: price, execID: execID)
         }
+    }
+
+    /// Books `inc` units of order `oi`'s fills to its allocation `k`. Reads the order and the
+    /// follower field by field: copying either whole retains and releases every reference in it,
+    /// on every report of every copy.
+    mutating func bookAllocationFill(
+        _ si: Int, _ oi: Int, _ k: Int, _ inc: FixedDecimal, price: FixedDecimal?, execID: String
+    ) {
+        let s = sessions[si].orders[oi].symbol
+        let sign = sessions[si].orders[oi].sign
+        let f = sessions[si].orders[oi].allocations[k].follower
+        let openBefore = sessions[si].orders[oi].allocations[k].open
+        sessions[si].orders[oi].allocations[k].allocated += inc
+        let openAfter = sessions[si].orders[oi].allocations[k].open
+        if !sessions[si].orders[oi].lifecycle.isTerminal {
+            followers[f].symbols[s].working += .signed(openAfter - openBefore, sign)
+        }
+        followers[f].symbols[s].position += .signed(inc, sign)
+        followers[f].symbols[s].failures = 0
+        bookCopyFill(f, s, inc, sign: sign, price: price ?? sessions[si].orders[oi].avgPx)
+        let intent = sessions[si].orders[oi].intent
+        actions.append(
+            .fill(
+                FollowerFill(
+                    followerID: followers[f].config.followerID, session: sessions[si].config.name,
+                    account: followers[f].config.account, symbol: intent.symbol, side: intent.side, quantity: inc,
+                    price: price, clOrdID: intent.clOrdID, execID: execID, isCopy: true, at: now)))
     }
 
     /// Allocates a block's cumulative fill `filled` of `total` among its followers, in whole lots.
