@@ -66,26 +66,35 @@ public struct SimBook: Codable, Sendable, Equatable {
 
 extension SimulatedBroker {
     /// The book as it stands now, accounts in name order.
+    ///
+    /// One pass over the orders, the fills and the positions, grouping them by account: filtering
+    /// the whole history once per account took minutes for a paper-trading day of a thousand
+    /// followers, and the book is written at every stop.
     public func book() -> SimBook {
-        var names = Set(orderList.map(\.account))
-        for key in positionTable.keys { names.insert(key.account) }
+        var orders: [String: [SimBook.Order]] = [:]
+        for o in orderList {
+            orders[o.account, default: []].append(
+                SimBook.Order(
+                    orderID: o.orderID, clOrdID: o.clOrdID, origin: o.origin.description, symbol: o.symbol,
+                    side: o.side.rawValue, ordType: o.ordType.rawValue, timeInForce: o.timeInForce.rawValue,
+                    orderQty: o.orderQty, price: o.price, stopPx: o.stopPx, ordStatus: o.status.rawValue,
+                    cumQty: o.cumQty, leavesQty: o.leavesQty, avgPx: o.avgPx, text: o.text,
+                    createdAt: o.createdAt.description, updatedAt: o.updatedAt.description))
+        }
+        var fills: [String: [SimBook.Fill]] = [:]
+        for f in fillList {
+            fills[f.account, default: []].append(
+                SimBook.Fill(
+                    execID: f.execID, orderID: f.orderID, clOrdID: f.clOrdID, symbol: f.symbol,
+                    side: f.side.rawValue, quantity: f.quantity, price: f.price, time: f.time.description))
+        }
+        var positions: [String: [SimPosition]] = [:]
+        for p in positionTable.values { positions[p.account, default: []].append(p) }
+        let names = Set(orders.keys).union(fills.keys).union(positions.keys)
         let accounts = names.sorted().map { account in
             SimBook.Account(
-                account: account,
-                orders: orderList.filter { $0.account == account }.map { o in
-                    SimBook.Order(
-                        orderID: o.orderID, clOrdID: o.clOrdID, origin: o.origin.description, symbol: o.symbol,
-                        side: o.side.rawValue, ordType: o.ordType.rawValue, timeInForce: o.timeInForce.rawValue,
-                        orderQty: o.orderQty, price: o.price, stopPx: o.stopPx, ordStatus: o.status.rawValue,
-                        cumQty: o.cumQty, leavesQty: o.leavesQty, avgPx: o.avgPx, text: o.text,
-                        createdAt: o.createdAt.description, updatedAt: o.updatedAt.description)
-                },
-                fills: fillList.filter { $0.account == account }.map { f in
-                    SimBook.Fill(
-                        execID: f.execID, orderID: f.orderID, clOrdID: f.clOrdID, symbol: f.symbol,
-                        side: f.side.rawValue, quantity: f.quantity, price: f.price, time: f.time.description)
-                },
-                positions: positionTable.values.filter { $0.account == account }.sorted { $0.symbol < $1.symbol }.map {
+                account: account, orders: orders[account] ?? [], fills: fills[account] ?? [],
+                positions: (positions[account] ?? []).sorted { $0.symbol < $1.symbol }.map {
                     SimBook.Position(
                         symbol: $0.symbol, quantity: $0.quantity, averagePrice: $0.averagePrice,
                         realizedPnL: $0.realizedPnL)

@@ -355,6 +355,29 @@ let bridge = SimSessionKey(senderCompID: "SIM", targetCompID: "BRIDGE")
 }
 
 @Suite struct BookTests {
+    @Test("each account's orders and fills are its own, in the order the broker took them; positions by symbol")
+    func bookGroupsByAccount() {
+        var broker = makeBroker()
+        // Accounts and symbols interleaved, so that grouping has to keep each account's order.
+        let accounts = ["M2", "ACC", "Z9", "B1"]
+        for k in 0..<24 {
+            let account = accounts[k % accounts.count]
+            let symbol = k % 3 == 0 ? "USD/JPY" : "EUR/USD"
+            _ = broker.received(
+                newOrder(
+                    "O\(k)", side: k % 2 == 0 ? "1" : "2", qty: "\(1000 * (k + 1))", symbol: symbol, account: account),
+                on: client, at: at(Int64(k)))
+        }
+        let book = broker.book()
+        #expect(book.accounts.map(\.account) == accounts.sorted())
+        for entry in book.accounts {
+            #expect(entry.orders.map(\.orderID) == broker.orders.filter { $0.account == entry.account }.map(\.orderID))
+            #expect(entry.fills.map(\.execID) == broker.fills.filter { $0.account == entry.account }.map(\.execID))
+            #expect(entry.positions.map(\.symbol) == ["EUR/USD", "USD/JPY"])
+            #expect(!entry.fills.isEmpty)
+        }
+    }
+
     @Test func bookAsJSON() throws {
         var broker = makeBroker()
         _ = broker.received(newOrder("B1", qty: "100000"), on: client, at: at(0))
