@@ -61,7 +61,11 @@ public struct FixedDecimal: Sendable {
 
     /// An approximation for display and metrics only; never feed it back into money arithmetic.
     public var doubleValue: Double {
-        Double(mantissa) / Double(FixedDecimal.powerOfTen(scale))
+        // Through Int64 where the mantissa fits: the standard library converts an Int128 to Double
+        // bit by bit, about a microsecond, and the agent converts every copy's fill for its metrics.
+        // Both ways round to nearest; 10^scale (scale ≤ 18) is exact in a Double.
+        let m = Int64(exactly: mantissa).map { Double($0) } ?? Double(mantissa)
+        return m / Double(Int64(truncatingIfNeeded: FixedDecimal.powerOfTen(scale)))
     }
 
     @usableFromInline

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import FIXCore
@@ -14,6 +15,21 @@ import Testing
         for bad in ["", "-", ".", "1.2.3", "1e5", "+1", " 1", "abc", "1,5"] {
             #expect(FixedDecimal(bad) == nil, "\(bad) should not parse")
         }
+    }
+
+    @Test("doubleValue is the nearest Double to mantissa ÷ 10^scale, for small and huge mantissas")
+    func doubleValue() {
+        var rng = SplitMix64(seed: 11)
+        for k in 0..<20_000 {
+            // Mantissas in Int64 and beyond it, both signs, every scale.
+            let wide = Int128(Int64(bitPattern: rng.next())) << (k % 3 == 0 ? 40 : 0)
+            let value = FixedDecimal(mantissa: wide, scale: Int(rng.next() % 19))
+            let expected = Double(value.mantissa) / Double(FixedDecimal.powerOfTen(value.scale))
+            #expect(value.doubleValue == expected, "\(value)")
+        }
+        #expect(FixedDecimal("1.0850")!.doubleValue == 1.085)
+        #expect(FixedDecimal("-0.000000000000000001")!.doubleValue == -1e-18)
+        #expect(FixedDecimal(mantissa: Int128(Int64.max) + 1, scale: 0).doubleValue == 9_223_372_036_854_775_808)
     }
 
     @Test func comparesByValue() {
