@@ -214,8 +214,11 @@ extension CopyEngine {
             return PositionLine(
                 symbol: symbols.names[s], quantity: st.position, copied: st.position, averagePrice: st.entryPx)
         }
+        // A follower with several links to her appears once. By index, in a set: searching the
+        // list of IDs for each link made this quadratic in her followers.
         var followerIDs: [String] = []
-        for ref in state.links where !followerIDs.contains(followers[ref.follower].config.followerID) {
+        var seen = Set<Int>()
+        for ref in state.links where seen.insert(ref.follower).inserted {
             followerIDs.append(followers[ref.follower].config.followerID)
         }
         return ProviderView(
