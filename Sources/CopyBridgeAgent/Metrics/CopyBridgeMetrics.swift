@@ -64,18 +64,38 @@ public final class CopyBridgeMetrics: Sendable {
         static let alertActive = "copybridge_alert_active"
     }
 
-    private struct SessionSeries: Sendable {
-        var orders: Counter
-        var fills: Counter
-        var rejects: Counter
-        var unfilled: Counter
-        var copies: Counter
-        var ack: CoreMetrics.Timer
-        var fill: CoreMetrics.Timer
-        var slippage: Recorder
-        var state: [SessionSnapshot.State: Gauge]
-        var nextSender: Gauge
-        var nextTarget: Gauge
+    /// A class: every order, ack and fill takes its session's series out of the lock, and a
+    /// struct of eleven handles cost eleven retains and releases each time.
+    private final class SessionSeries: Sendable {
+        let orders: Counter
+        let fills: Counter
+        let rejects: Counter
+        let unfilled: Counter
+        let copies: Counter
+        let ack: CoreMetrics.Timer
+        let fill: CoreMetrics.Timer
+        let slippage: Recorder
+        let state: [SessionSnapshot.State: Gauge]
+        let nextSender: Gauge
+        let nextTarget: Gauge
+
+        init(
+            orders: Counter, fills: Counter, rejects: Counter, unfilled: Counter, copies: Counter,
+            ack: CoreMetrics.Timer, fill: CoreMetrics.Timer, slippage: Recorder, state: [SessionSnapshot.State: Gauge],
+            nextSender: Gauge, nextTarget: Gauge
+        ) {
+            self.orders = orders
+            self.fills = fills
+            self.rejects = rejects
+            self.unfilled = unfilled
+            self.copies = copies
+            self.ack = ack
+            self.fill = fill
+            self.slippage = slippage
+            self.state = state
+            self.nextSender = nextSender
+            self.nextTarget = nextTarget
+        }
     }
 
     private struct Totals: Sendable {
