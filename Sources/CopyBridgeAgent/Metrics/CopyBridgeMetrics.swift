@@ -79,22 +79,26 @@ public final class CopyBridgeMetrics: Sendable {
         let nextSender: Gauge
         let nextTarget: Gauge
 
-        init(
-            orders: Counter, fills: Counter, rejects: Counter, unfilled: Counter, copies: Counter,
-            ack: CoreMetrics.Timer, fill: CoreMetrics.Timer, slippage: Recorder, state: [SessionSnapshot.State: Gauge],
-            nextSender: Gauge, nextTarget: Gauge
-        ) {
-            self.orders = orders
-            self.fills = fills
-            self.rejects = rejects
-            self.unfilled = unfilled
-            self.copies = copies
-            self.ack = ack
-            self.fill = fill
-            self.slippage = slippage
-            self.state = state
-            self.nextSender = nextSender
-            self.nextTarget = nextTarget
+        /// The series of `session`, made by `factory`.
+        init(session: String, factory: any MetricsFactory) {
+            let label = [("session", session)]
+            orders = Counter(label: Label.orders, dimensions: label, factory: factory)
+            fills = Counter(label: Label.fills, dimensions: label, factory: factory)
+            rejects = Counter(label: Label.rejects, dimensions: label, factory: factory)
+            unfilled = Counter(label: Label.unfilled, dimensions: label, factory: factory)
+            copies = Counter(label: Label.copies, dimensions: label, factory: factory)
+            ack = CoreMetrics.Timer(label: Label.ack, dimensions: label, factory: factory)
+            fill = CoreMetrics.Timer(label: Label.fill, dimensions: label, factory: factory)
+            slippage = Recorder(label: Label.slippage, dimensions: label, aggregate: true, factory: factory)
+            state = Dictionary(
+                uniqueKeysWithValues: SessionSnapshot.State.allCases.map {
+                    (
+                        $0,
+                        Gauge(label: Label.sessionState, dimensions: label + [("state", $0.rawValue)], factory: factory)
+                    )
+                })
+            nextSender = Gauge(label: Label.nextSender, dimensions: label, factory: factory)
+            nextTarget = Gauge(label: Label.nextTarget, dimensions: label, factory: factory)
         }
     }
 
@@ -286,25 +290,7 @@ public final class CopyBridgeMetrics: Sendable {
 
     private func sessionSeries(for session: String, in state: inout State) -> SessionSeries {
         if let existing = state.sessions[session] { return existing }
-        let label = [("session", session)]
-        let created = SessionSeries(
-            orders: Counter(label: Label.orders, dimensions: label, factory: factory),
-            fills: Counter(label: Label.fills, dimensions: label, factory: factory),
-            rejects: Counter(label: Label.rejects, dimensions: label, factory: factory),
-            unfilled: Counter(label: Label.unfilled, dimensions: label, factory: factory),
-            copies: Counter(label: Label.copies, dimensions: label, factory: factory),
-            ack: CoreMetrics.Timer(label: Label.ack, dimensions: label, factory: factory),
-            fill: CoreMetrics.Timer(label: Label.fill, dimensions: label, factory: factory),
-            slippage: Recorder(label: Label.slippage, dimensions: label, aggregate: true, factory: factory),
-            state: Dictionary(
-                uniqueKeysWithValues: SessionSnapshot.State.allCases.map {
-                    (
-                        $0,
-                        Gauge(label: Label.sessionState, dimensions: label + [("state", $0.rawValue)], factory: factory)
-                    )
-                }),
-            nextSender: Gauge(label: Label.nextSender, dimensions: label, factory: factory),
-            nextTarget: Gauge(label: Label.nextTarget, dimensions: label, factory: factory))
+        let created = SessionSeries(session: session, factory: factory)
         state.sessions[session] = created
         return created
     }
