@@ -123,10 +123,15 @@ struct AgentActivity {
     }
 
     /// The first report about one of our orders: its acknowledgement latency, once.
+    ///
+    /// The records are changed where they are stored (`orders.values[i]`): taken out and put back,
+    /// the dictionary's copy made the change copy the array first, every record's strings with it,
+    /// for every report of every copy.
     mutating func acknowledged(_ clOrdID: String, at now: UInt64) -> (session: String, nanos: UInt64)? {
-        guard var records = orders[clOrdID], let first = records.first, !first.acknowledged else { return nil }
-        for i in records.indices { records[i].acknowledged = true }
-        orders[clOrdID] = records
+        guard let i = orders.index(forKey: clOrdID), let first = orders.values[i].first, !first.acknowledged else {
+            return nil
+        }
+        for k in orders.values[i].indices { orders.values[i][k].acknowledged = true }
         return (first.session, now &- first.sentAtMonotonic)
     }
 
@@ -143,10 +148,28 @@ struct AgentActivity {
                 sign: sign, units: fill.quantity, price: price)
         }
         followerFills[fill.followerID, default: 0] += 1
-        guard let clOrdID = fill.clOrdID, var records = orders[clOrdID],
-            let k = records.firstIndex(where: { $0.snapshot.follower == fill.followerID })
+        guard let clOrdID = fill.clOrdID, let i = orders.index(forKey: clOrdID),
+            let k = orders.values[i].firstIndex(where: { $0.snapshot.follower == fill.followerID })
         else { return (nil, nil) }
-        var record = records[k]
+        let booked = Self.book(fill, sign: sign, at: now, into: &orders.values[i][k])
+        if booked.completed != nil { filledOrders += 1 }
+        if let weight = booked.slippageWeight {
+            let old = followerSlippage[fill.followerID] ?? (0, 0)
+            followerSlippage[fill.followerID] = (
+                old.weighted + weight.bps * weight.quantity, old.quantity + weight.quantity
+            )
+        }
+        return (booked.slippage, booked.completed)
+    }
+
+    /// Adds `fill` to its copy's `record`, in place. `slippageWeight` is set when the fill
+    /// completes the copy and its slippage is known: what the follower's average slippage adds.
+    private static func book(
+        _ fill: EngineFollowerFill, sign: Int, at now: UInt64, into record: inout CopyRecord
+    ) -> (
+        slippage: FixedDecimal?, completed: (session: String, nanos: UInt64)?,
+        slippageWeight: (bps: Double, quantity: Double)?
+    ) {
         record.filled += fill.quantity
         if let price = fill.price { record.notional += fill.quantity * price }
         var slippage: FixedDecimal?
@@ -162,22 +185,16 @@ struct AgentActivity {
             }
         }
         var completed: (String, UInt64)?
+        var weight: (Double, Double)?
         if record.filled >= record.quantity && !record.finished {
             record.finished = true
             record.snapshot.status = .filled
-            filledOrders += 1
             completed = (record.session, now &- record.sentAtMonotonic)
-            if let bps = record.snapshot.slippageBps {
-                let q = record.filled.doubleValue
-                let old = followerSlippage[fill.followerID] ?? (0, 0)
-                followerSlippage[fill.followerID] = (old.weighted + bps.doubleValue * q, old.quantity + q)
-            }
+            if let bps = record.snapshot.slippageBps { weight = (bps.doubleValue, record.filled.doubleValue) }
         } else if !record.finished {
             record.snapshot.status = .partiallyFilled
         }
-        records[k] = record
-        orders[clOrdID] = records
-        return (slippage, completed)
+        return (slippage, completed, weight)
     }
 
     /// A decision about a follower's order or copy.
@@ -198,13 +215,13 @@ struct AgentActivity {
     }
 
     private mutating func finish(_ d: CopyDecision, status: CopySnapshot.Status) {
-        guard let clOrdID = d.clOrdID, var records = orders[clOrdID] else { return }
-        for i in records.indices where d.followerID == nil || records[i].snapshot.follower == d.followerID {
-            records[i].finished = true
-            records[i].snapshot.status = status
-            records[i].snapshot.reason = d.detail ?? d.reason.rawValue
+        guard let clOrdID = d.clOrdID, let i = orders.index(forKey: clOrdID) else { return }
+        for k in orders.values[i].indices
+        where d.followerID == nil || orders.values[i][k].snapshot.follower == d.followerID {
+            orders.values[i][k].finished = true
+            orders.values[i][k].snapshot.status = status
+            orders.values[i][k].snapshot.reason = d.detail ?? d.reason.rawValue
         }
-        orders[clOrdID] = records
     }
 
     mutating func quote(_ symbol: String, bid: FixedDecimal?, ask: FixedDecimal?) {
