@@ -821,7 +821,7 @@ final class AgentCore: @unchecked Sendable {
         let view = engine.stateView()
         var followers: [FollowerSnapshot.State: Int] = [:]
         // The engine's view has every configured follower; looking each one up by ID searched
-        // the whole list, a million comparisons every second with a thousand followers.
+        // the whole list, half a million comparisons every second with a thousand followers.
         for f in view.followers { followers[FollowerSnapshot.State(f), default: 0] += 1 }
         metrics.updateFollowerCounts(followers)
         var providers: [ProviderSnapshot.State: Int] = [:]
