@@ -68,8 +68,8 @@ extension SimulatedBroker {
     /// The book as it stands now, accounts in name order.
     ///
     /// One pass over the orders, the fills and the positions, grouping them by account: filtering
-    /// the whole history once per account took minutes for a paper-trading day of a thousand
-    /// followers, and the book is written at every stop.
+    /// the whole history once per account took 3.4 s for 70 000 fills in a thousand accounts, and
+    /// grew with the history times the accounts; the book is written at every stop.
     public func book() -> SimBook {
         var orders: [String: [SimBook.Order]] = [:]
         for o in orderList {
