@@ -80,11 +80,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // CRC-32C with the processor's instruction, for the journal's checksums (C: Swift cannot reach it).
+        .target(name: "CCRC32C"),
         // The running agent: wires sessions, engine, ledger, journal, admin API, metrics and dashboard.
         .target(
             name: "CopyBridgeAgent",
             dependencies: [
                 "FIXCore", "FIXMessages", "FIXSession", "FIXTransport", "CopyEngine", "Ledger", "BrokerSimulator",
+                "CCRC32C",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
