@@ -7,7 +7,6 @@ import Testing
 
 @Suite("Durability")
 struct DurabilityTests {
-    /// A fresh folder under the system temporary directory, removed by the caller.
     /// Records one month of copying with fees; returns every input so it can be re-delivered.
     static func populate(_ ledger: Ledger) throws -> [@Sendable (Ledger) throws -> IngestOutcome] {
         var inputs: [@Sendable (Ledger) throws -> IngestOutcome] = []
