@@ -205,15 +205,11 @@ public struct CopyBenchmark {
         var sequence = [Int](repeating: 1, count: sessions)
         var wire = (0..<sessions).map { _ in ByteBufferAllocator().buffer(capacity: 1 << 20) }
         var brokerSeq = 1
-        var firstSamples: [Int64] = []
-        var lastSamples: [Int64] = []
-        var interruptedSamples: [Int64] = []
+        var series: [CopySample] = []
         var reportSamples: [Int64] = []
         var warmupSamples: [Int64] = []
         var ordersPerSample = 0
-        firstSamples.reserveCapacity(iterations)
-        lastSamples.reserveCapacity(iterations)
-        interruptedSamples.reserveCapacity(iterations)
+        series.reserveCapacity(iterations)
         var meter = InterruptionMeter()
         let eviction = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(evictionBytes, 64), alignment: 64)
         eviction.initializeMemory(as: UInt8.self, repeating: 0)
@@ -254,10 +250,11 @@ public struct CopyBenchmark {
                 warmupSamples.append(Self.nanoseconds(last))
             } else {
                 if k == warmup { meter.window = LatencyPercentiles(warmupSamples + [Self.nanoseconds(last)]).p50 }
-                firstSamples.append(Self.nanoseconds(first ?? last))
-                lastSamples.append(Self.nanoseconds(last))
                 ordersPerSample = Swift.max(ordersPerSample, sent)
-                interruptedSamples.append(meter.measure())
+                series.append(
+                    CopySample(
+                        first: Self.nanoseconds(first ?? last), last: Self.nanoseconds(last),
+                        interrupted: meter.measure()))
             }
             // Untimed: the brokers fill everything that was sent. Only the engine's part is timed.
             var reportTime = Duration.zero
@@ -281,12 +278,9 @@ public struct CopyBenchmark {
         }
         return CopyBenchmarkResult(
             followers: followers, cold: evictionBytes > 0, sessions: sessions, samples: iterations,
-            ordersPerSample: ordersPerSample, first: LatencyPercentiles(firstSamples),
-            last: LatencyPercentiles(lastSamples), interrupted: LatencyPercentiles(interruptedSamples),
-            report: LatencyPercentiles(reportSamples),
-            series: (0..<iterations).map {
-                CopySample(first: firstSamples[$0], last: lastSamples[$0], interrupted: interruptedSamples[$0])
-            })
+            ordersPerSample: ordersPerSample, first: LatencyPercentiles(series.map(\.first)),
+            last: LatencyPercentiles(series.map(\.last)), interrupted: LatencyPercentiles(series.map(\.interrupted)),
+            report: LatencyPercentiles(reportSamples), series: series)
     }
 
     /// Writes one byte in every cache line of `buffer`, pushing everything else out of the caches.
