@@ -161,22 +161,41 @@ public struct PositionBook: Sendable {
     mutating func apply(
         _ fill: BookFill, toAccount: (FixedDecimal) throws -> FixedDecimal
     ) throws -> FIFOBook.Effect {
+        let pending = try prepare(fill, toAccount: toAccount)
+        commit(pending)
+        return pending.effect
+    }
+
+    /// A fill worked out against a book and not yet booked in it: ``apply(_:toAccount:)`` in two
+    /// steps, so that one fill goes into several books or, when one of them cannot take it, none.
+    struct PendingFill {
+        fileprivate let key: String
+        /// The fill's symbol after it.
+        fileprivate let state: SymbolPosition
+        let effect: FIFOBook.Effect
+        fileprivate let realised: FixedDecimal
+        fileprivate let commission: FixedDecimal
+        fileprivate let notional: FixedDecimal
+        fileprivate let notionalGap: LedgerError?
+        fileprivate let roundTrip: RoundTrip?
+    }
+
+    /// Works `fill` out against the book without changing it; throws what `toAccount` throws.
+    func prepare(_ fill: BookFill, toAccount: (FixedDecimal) throws -> FixedDecimal) throws -> PendingFill {
         let key = Currency.priceKey(fill.symbol)
         var state = symbols[key] ?? SymbolPosition(symbol: fill.symbol, currency: fill.currency)
         let effect = state.book.apply(side: fill.side, quantity: fill.quantity, price: fill.price, time: fill.time)
         let realisedInAccount = try toAccount(effect.realised)
         var notionalInAccount = FixedDecimal.zero
+        var gap: LedgerError?
         do {
             notionalInAccount = try toAccount(fill.quantity * fill.price)
         } catch let error as LedgerError {
-            if notionalGap == nil { notionalGap = error }
+            gap = error
         }
         state.realised += realisedInAccount
         state.commission += fill.commission
         state.fills += 1
-        realised += realisedInAccount
-        commission += fill.commission
-        notional += notionalInAccount
 
         let closingCommission: FixedDecimal
         if effect.openedQuantity.isZero {
@@ -186,6 +205,7 @@ public struct PositionBook: Sendable {
         } else {
             closingCommission = LedgerRounding.quotient(fill.commission * effect.closedQuantity, fill.quantity)
         }
+        var roundTrip: RoundTrip?
         if effect.closedQuantity.isPositive {
             guard var trip = state.openTrip else {
                 preconditionFailure("closing fill \(fill.fillID) with no open round trip")
@@ -194,10 +214,9 @@ public struct PositionBook: Sendable {
             trip.commission += closingCommission
             state.openTrip = trip
             if effect.flattened {
-                roundTrips.append(
-                    RoundTrip(
-                        symbol: state.symbol, openedAt: trip.openedAt, closedAt: fill.time, realised: trip.realised,
-                        commission: trip.commission))
+                roundTrip = RoundTrip(
+                    symbol: state.symbol, openedAt: trip.openedAt, closedAt: fill.time, realised: trip.realised,
+                    commission: trip.commission)
                 state.openTrip = nil
             }
         }
@@ -210,7 +229,18 @@ public struct PositionBook: Sendable {
                 state.openTrip = (fill.time, .zero, openingCommission)
             }
         }
-        symbols[key] = state
-        return effect
+        return PendingFill(
+            key: key, state: state, effect: effect, realised: realisedInAccount, commission: fill.commission,
+            notional: notionalInAccount, notionalGap: gap, roundTrip: roundTrip)
+    }
+
+    /// Books a fill that ``prepare(_:toAccount:)`` worked out against this book as it still is.
+    mutating func commit(_ pending: PendingFill) {
+        symbols[pending.key] = pending.state
+        realised += pending.realised
+        commission += pending.commission
+        notional += pending.notional
+        if notionalGap == nil { notionalGap = pending.notionalGap }
+        if let trip = pending.roundTrip { roundTrips.append(trip) }
     }
 }

@@ -140,13 +140,13 @@ struct AccountReplay {
             let convert = { [prices, currency] (amount: FixedDecimal) throws -> FixedDecimal in
                 try prices.convert(amount, from: fill.currency, to: currency, at: fill.time, inclusive: true)
             }
-            var source = sources[fill.attribution] ?? PositionBook(accountCurrency: currency)
-            // Both books must take the fill or neither: apply to copies, then commit.
-            var newTotal = total
-            try newTotal.apply(fill, toAccount: convert)
-            try source.apply(fill, toAccount: convert)
-            total = newTotal
-            sources[fill.attribution] = source
+            // Both books take the fill or neither. Worked out first and then booked in place: a
+            // copy of a book, changed, would copy its round trips on every fill.
+            let inTotal = try total.prepare(fill, toAccount: convert)
+            let inSource = try (sources[fill.attribution] ?? PositionBook(accountCurrency: currency)).prepare(
+                fill, toAccount: convert)
+            total.commit(inTotal)
+            sources[fill.attribution, default: PositionBook(accountCurrency: currency)].commit(inSource)
         }
     }
 

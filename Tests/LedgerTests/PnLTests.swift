@@ -192,4 +192,22 @@ struct PnLTests {
         #expect(source["source"] == .text("P1"))
         #expect(source["net"] == .decimal(d("100.00")))
     }
+
+    @Test("a fill that one of its books cannot take is taken by neither")
+    func fillTakenByBothBooksOrNeither() throws {
+        var s = try Scenario()
+        try s.deposit("10000", at: at(1, 2))
+        try s.copy(.buy, "1", "EURJPY", at: "150", provider: "P1", time: at(1, 3, 10))
+        try s.copy(.buy, "1", "EURJPY", at: "160", provider: "P2", time: at(1, 3, 11))
+        // The account's book closes P1's lot (FIFO) at its own price: nothing realised, nothing to
+        // convert. P2's book closes P2's lot: −10 JPY to convert into USD, and no USD/JPY rate is known.
+        try s.copy(.sell, "1", "EURJPY", at: "150", provider: "P2", time: at(1, 3, 12))
+        let history = try s.ledger.history()
+        var replay = try AccountReplay(
+            history: history, account: .follower("F1", account: "A1"), prices: history.priceHistory())
+        #expect(throws: LedgerError.self) { try replay.advanceToEnd() }
+        #expect(replay.total.symbols.values.map(\.book.position) == [d("2")])
+        #expect(replay.sources[.provider("P1")]?.symbols.values.map(\.book.position) == [d("1")])
+        #expect(replay.sources[.provider("P2")]?.symbols.values.map(\.book.position) == [d("1")])
+    }
 }
