@@ -50,12 +50,60 @@ public final class Ledger: Sendable {
 
     /// Records a provider fill.
     @discardableResult
-    public func record(_ fill: ProviderFill) throws -> IngestOutcome {
+    public func record(_ fill: ProviderFill) throws -> IngestOutcome { try record(fill, in: nil) }
+
+    /// Records a follower order (the copy of one provider fill).
+    @discardableResult
+    public func record(_ order: FollowerOrder) throws -> IngestOutcome { try record(order, in: nil) }
+
+    /// Records a follower fill.
+    @discardableResult
+    public func record(_ fill: FollowerFill) throws -> IngestOutcome { try record(fill, in: nil) }
+
+    /// Records a deposit or withdrawal. The first cash flow of an account not opened yet opens it in
+    /// the flow's currency; later flows must be in that currency.
+    @discardableResult
+    public func record(_ flow: CashFlow) throws -> IngestOutcome { try record(flow, in: nil) }
+
+    /// Records a mark; one per symbol and instant.
+    @discardableResult
+    public func record(_ mark: Mark) throws -> IngestOutcome { try record(mark, in: nil) }
+
+    /// Opens an account in a currency (idempotent; a different currency is a conflict).
+    @discardableResult
+    public func openAccount(_ account: AccountRef, currency: String) throws -> IngestOutcome {
+        try openAccount(account, currency: currency, in: nil)
+    }
+
+    /// Records inputs in one write transaction: `body` gets a ``LedgerBatch`` to record them with.
+    /// Each input is recorded or refused on its own, as by the methods above, and all are durable
+    /// once this returns; inputs that come by the thousand (one order and one fill per follower of a
+    /// copied signal) cost one commit, not one each. When the commit fails, this throws and none
+    /// of them is recorded.
+    public func batch<T>(_ body: (LedgerBatch) throws -> T) throws -> T {
+        try writer.write { db in try body(LedgerBatch(ledger: self, db: db)) }
+    }
+
+    /// Runs `body` in a transaction of its own, or in a savepoint of `batch`'s transaction: an input
+    /// the ledger refuses leaves nothing of itself in the batch.
+    private func write<T>(_ batch: Database?, _ body: (Database) throws -> T) throws -> T {
+        guard let db = batch else { return try writer.write(body) }
+        var result: T?
+        try db.inSavepoint {
+            result = try body(db)
+            return .commit
+        }
+        return result!
+    }
+
+    // The inputs, recorded in a transaction of their own (`batch` nil) or in a batch's.
+
+    func record(_ fill: ProviderFill, in batch: Database?) throws -> IngestOutcome {
         try validate(quantity: fill.quantity, price: fill.price, what: "provider fill \(fill.execID)")
         var fill = fill
         fill.currency = try resolvedCurrency(fill.currency, symbol: fill.symbol)
         let canonical = Canonical.text(fill)
-        return try writer.write { db in
+        return try write(batch) { db in
             if let existing = try db.cachedText(
                 sql: "SELECT canonical FROM provider_fill WHERE provider_id = ? AND exec_id = ?",
                 arguments: [fill.providerID, fill.execID])
@@ -77,14 +125,12 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Records a follower order (the copy of one provider fill).
-    @discardableResult
-    public func record(_ order: FollowerOrder) throws -> IngestOutcome {
+    func record(_ order: FollowerOrder, in batch: Database?) throws -> IngestOutcome {
         guard order.quantity.isPositive else {
             throw LedgerError.invalidInput("order \(order.orderID): quantity \(order.quantity) is not positive")
         }
         let canonical = Canonical.text(order)
-        return try writer.write { db in
+        return try write(batch) { db in
             if let existing = try db.cachedText(
                 sql: "SELECT canonical FROM follower_order WHERE order_id = ?", arguments: [order.orderID])
             {
@@ -105,9 +151,7 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Records a follower fill.
-    @discardableResult
-    public func record(_ fill: FollowerFill) throws -> IngestOutcome {
+    func record(_ fill: FollowerFill, in batch: Database?) throws -> IngestOutcome {
         try validate(quantity: fill.quantity, price: fill.price, what: "follower fill \(fill.execID)")
         if fill.signalExecID != nil && fill.providerID == nil {
             throw LedgerError.invalidInput("follower fill \(fill.execID) names a signal but no provider")
@@ -115,7 +159,7 @@ public final class Ledger: Sendable {
         var fill = fill
         fill.currency = try resolvedCurrency(fill.currency, symbol: fill.symbol)
         let canonical = Canonical.text(fill)
-        return try writer.write { db in
+        return try write(batch) { db in
             if let existing = try db.cachedText(
                 sql: "SELECT canonical FROM follower_fill WHERE follower_id = ? AND account = ? AND exec_id = ?",
                 arguments: [fill.followerID, fill.account, fill.execID])
@@ -140,10 +184,7 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Records a deposit or withdrawal. The first cash flow of an account not opened yet opens it in
-    /// the flow's currency; later flows must be in that currency.
-    @discardableResult
-    public func record(_ flow: CashFlow) throws -> IngestOutcome {
+    func record(_ flow: CashFlow, in batch: Database?) throws -> IngestOutcome {
         guard flow.amount.isPositive else {
             throw LedgerError.invalidInput("cash flow \(flow.flowID): amount \(flow.amount) is not positive")
         }
@@ -154,7 +195,7 @@ public final class Ledger: Sendable {
         var flow = flow
         flow.currency = currency
         let canonical = Canonical.text(flow)
-        return try writer.write { db in
+        return try write(batch) { db in
             if let existing = try db.cachedText(
                 sql: "SELECT canonical FROM cash_flow WHERE flow_id = ?", arguments: [flow.flowID])
             {
@@ -180,15 +221,13 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Records a mark; one per symbol and instant.
-    @discardableResult
-    public func record(_ mark: Mark) throws -> IngestOutcome {
+    func record(_ mark: Mark, in batch: Database?) throws -> IngestOutcome {
         guard mark.price.isPositive else {
             throw LedgerError.invalidInput(
                 "mark of \(mark.symbol) at \(mark.time): price \(mark.price) is not positive")
         }
         let canonical = Canonical.text(mark)
-        return try writer.write { db in
+        return try write(batch) { db in
             if let existing = try db.cachedText(
                 sql: "SELECT canonical FROM mark WHERE symbol = ? AND time = ?",
                 arguments: [mark.symbol, mark.time.nanosecondsSinceEpoch])
@@ -283,14 +322,12 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Opens an account in a currency (idempotent; a different currency is a conflict).
-    @discardableResult
-    public func openAccount(_ account: AccountRef, currency: String) throws -> IngestOutcome {
+    func openAccount(_ account: AccountRef, currency: String, in batch: Database?) throws -> IngestOutcome {
         let currency = currency.uppercased()
         guard Ledger.isCurrencyCode(currency) else {
             throw LedgerError.invalidInput("account \(account): '\(currency)' is not a currency code")
         }
-        return try writer.write { db in
+        return try write(batch) { db in
             let existing = try db.cachedText(
                 sql: "SELECT currency FROM account WHERE owner_kind = ? AND owner_id = ? AND account = ?",
                 arguments: [account.owner.kind, account.owner.id, account.account])
@@ -400,5 +437,37 @@ public final class Ledger: Sendable {
     /// Everything recorded, in recording order.
     public func history() throws -> LedgerHistory {
         try writer.read { db in try Ledger.loadHistory(db) }
+    }
+}
+
+/// The ledger's inputs recorded in one write transaction, inside ``Ledger/batch(_:)`` only.
+public struct LedgerBatch {
+    let ledger: Ledger
+    let db: Database
+
+    /// Records a provider fill.
+    @discardableResult
+    public func record(_ fill: ProviderFill) throws -> IngestOutcome { try ledger.record(fill, in: db) }
+
+    /// Records a follower order.
+    @discardableResult
+    public func record(_ order: FollowerOrder) throws -> IngestOutcome { try ledger.record(order, in: db) }
+
+    /// Records a follower fill.
+    @discardableResult
+    public func record(_ fill: FollowerFill) throws -> IngestOutcome { try ledger.record(fill, in: db) }
+
+    /// Records a deposit or withdrawal.
+    @discardableResult
+    public func record(_ flow: CashFlow) throws -> IngestOutcome { try ledger.record(flow, in: db) }
+
+    /// Records a mark.
+    @discardableResult
+    public func record(_ mark: Mark) throws -> IngestOutcome { try ledger.record(mark, in: db) }
+
+    /// Opens an account in a currency.
+    @discardableResult
+    public func openAccount(_ account: AccountRef, currency: String) throws -> IngestOutcome {
+        try ledger.openAccount(account, currency: currency, in: db)
     }
 }

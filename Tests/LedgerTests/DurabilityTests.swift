@@ -53,6 +53,41 @@ struct DurabilityTests {
         }
     }
 
+    @Test("a batch records each input on its own, in one transaction: a refused input leaves the rest")
+    func batch() throws {
+        let folder = try makeTemporaryDirectory("ledger-tests")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("ledger.sqlite").path
+        let account = AccountRef.follower("F1", account: "A1")
+        func flow(_ id: String, _ amount: String, _ currency: String) -> CashFlow {
+            CashFlow(
+                flowID: id, account: account, kind: .deposit, amount: d(amount), currency: currency, time: at(1, 2))
+        }
+        var ledger = try Ledger.open(path: path)
+        let outcomes = try ledger.batch { batch -> [String] in
+            var outcomes: [String] = []
+            for input in [flow("D1", "100", "USD"), flow("D2", "50", "EUR"), flow("D1", "100", "USD")] {
+                do {
+                    outcomes.append("\(try batch.record(input))")
+                } catch {
+                    outcomes.append("refused: \(error)")
+                }
+            }
+            outcomes.append("\(try batch.record(Mark(symbol: "EURUSD", price: d("1.1"), time: at(1, 3))))")
+            return outcomes
+        }
+        #expect(
+            outcomes == [
+                "recorded", "refused: cash flow D2 is in EUR but account \(account) is in USD", "duplicate", "recorded",
+            ])
+        try ledger.close()
+        ledger = try Ledger.open(path: path)
+        let history = try ledger.history()
+        #expect(history.cashFlows.map(\.flowID) == ["D1"])
+        #expect(history.marks.map(\.symbol) == ["EURUSD"])
+        try ledger.close()
+    }
+
     @Test("write, close, reopen: the same figures; re-delivered inputs are recorded once")
     func reopen() throws {
         let folder = try makeTemporaryDirectory("ledger-tests")

@@ -82,7 +82,7 @@ final class LedgerFeed: @unchecked Sendable {
     private let logger: Logger
     private let condition = NSCondition()
     // Guarded by `condition`.
-    private var queue: [(what: String, body: @Sendable (Ledger) throws -> IngestOutcome)] = []
+    private var queue: [Input] = []
     private var busy = false
     private var closing = false
     private var finished = false
@@ -144,15 +144,7 @@ final class LedgerFeed: @unchecked Sendable {
             queue.removeAll(keepingCapacity: true)
             busy = true
             condition.unlock()
-            for item in batch {
-                do {
-                    if case .conflicting(let text) = try item.body(ledger) {
-                        logger.debug("ledger kept its earlier record: \(text)")
-                    }
-                } catch {
-                    logger.warning("ledger refused \(item.what): \(error)")
-                }
-            }
+            record(batch)
             let crystallising = crystallisationDue || nextCrystallisation.map({ now() >= $0 }) == true
             if crystallising { crystallise() }
             condition.lock()
@@ -234,10 +226,83 @@ final class LedgerFeed: @unchecked Sendable {
         }
     }
 
-    private func enqueue(_ what: String, _ body: @escaping @Sendable (Ledger) throws -> IngestOutcome) {
+    /// What the agent hands the ledger thread.
+    private enum Input: Sendable {
+        case providerFill(ProviderFill)
+        case order(FollowerOrder)
+        case followerFill(FollowerFill)
+        case mark(Mark)
+        case flow(CashFlow, what: String)
+        case account(AccountRef, currency: String)
+        /// Work that reads the ledger too, in a transaction of its own.
+        case task(what: String, body: @Sendable (Ledger) throws -> IngestOutcome)
+
+        /// For the log, when the ledger refuses it (made then, not on the agent's loop).
+        var what: String {
+            switch self {
+            case .providerFill(let fill): "provider fill \(fill.execID)"
+            case .order(let order): "order \(order.orderID)"
+            case .followerFill(let fill): "follower fill \(fill.execID)"
+            case .mark(let mark): "mark of \(mark.symbol)"
+            case .flow(_, let what), .task(let what, _): what
+            case .account(let ref, _): "account \(ref)"
+            }
+        }
+
+        func record(in batch: LedgerBatch) throws -> IngestOutcome {
+            switch self {
+            case .providerFill(let fill): try batch.record(fill)
+            case .order(let order): try batch.record(order)
+            case .followerFill(let fill): try batch.record(fill)
+            case .mark(let mark): try batch.record(mark)
+            case .flow(let flow, _): try batch.record(flow)
+            case .account(let ref, let currency): try batch.openAccount(ref, currency: currency)
+            case .task: preconditionFailure("a task is not recorded in a batch")
+            }
+        }
+    }
+
+    /// Records `inputs` in order: each run of inputs between tasks in one transaction (a copy to a
+    /// thousand followers brings two thousand of them), each task in its own. On the ledger thread.
+    private func record(_ inputs: [Input]) {
+        var k = 0
+        while k < inputs.count {
+            if case .task(let what, let body) = inputs[k] {
+                outcome(what) { try body(ledger) }
+                k += 1
+                continue
+            }
+            var end = k + 1
+            while end < inputs.count {
+                if case .task = inputs[end] { break }
+                end += 1
+            }
+            let run = inputs[k..<end]
+            do {
+                try ledger.batch { batch in
+                    for input in run { outcome(input.what) { try input.record(in: batch) } }
+                }
+            } catch {
+                logger.warning("ledger could not record \(run.count) inputs (\(run.first!.what) first): \(error)")
+            }
+            k = end
+        }
+    }
+
+    private func outcome(_ what: @autoclosure () -> String, _ body: () throws -> IngestOutcome) {
+        do {
+            if case .conflicting(let text) = try body() {
+                logger.debug("ledger kept its earlier record: \(text)")
+            }
+        } catch {
+            logger.warning("ledger refused \(what()): \(error)")
+        }
+    }
+
+    private func enqueue(_ input: Input) {
         condition.lock()
         let wasEmpty = queue.isEmpty
-        queue.append((what, body))
+        queue.append(input)
         if wasEmpty { condition.signal() }
         condition.unlock()
     }
@@ -263,12 +328,12 @@ final class LedgerFeed: @unchecked Sendable {
         var wanted: [SubscriptionStart] = []
         for f in followers {
             let ref = AccountRef.follower(f.id, account: f.account)
-            enqueue("account \(ref)") { try $0.openAccount(ref, currency: currency) }
+            enqueue(.account(ref, currency: currency))
             if let equity = f.equity, equity.isPositive {
                 let flow = CashFlow(
                     flowID: "equity:follower:\(f.id)", account: ref, kind: .deposit, amount: equity, currency: currency,
                     time: time, note: "Equity from the settings file")
-                enqueue("the equity of \(f.id)") { try $0.record(flow) }
+                enqueue(.flow(flow, what: "the equity of \(f.id)"))
             }
             for p in f.providers {
                 wanted.append(
@@ -278,19 +343,20 @@ final class LedgerFeed: @unchecked Sendable {
             }
         }
         let starts = wanted
-        enqueue("the subscriptions") { [self] ledger in
-            try reconcile(ledger, wanted: starts, at: time)
-            crystallisationDue = true
-            return .recorded
-        }
+        enqueue(
+            .task(what: "the subscriptions") { [self] ledger in
+                try reconcile(ledger, wanted: starts, at: time)
+                crystallisationDue = true
+                return .recorded
+            })
         for p in providers {
             let ref = AccountRef.provider(p.id, account: p.account)
-            enqueue("account \(ref)") { try $0.openAccount(ref, currency: currency) }
+            enqueue(.account(ref, currency: currency))
             if let equity = p.equity, equity.isPositive {
                 let flow = CashFlow(
                     flowID: "equity:provider:\(p.id)", account: ref, kind: .deposit, amount: equity, currency: currency,
                     time: time, note: "Equity from the settings file")
-                enqueue("the equity of \(p.id)") { try $0.record(flow) }
+                enqueue(.flow(flow, what: "the equity of \(p.id)"))
             }
         }
     }
@@ -305,7 +371,7 @@ final class LedgerFeed: @unchecked Sendable {
         let flow = CashFlow(
             flowID: "equity:\(follower ? "follower" : "provider"):\(id)", account: ref, kind: .deposit, amount: amount,
             currency: currency, time: Self.timestamp(at), note: "Equity reported by the broker")
-        enqueue("the equity of \(id)") { try $0.record(flow) }
+        enqueue(.flow(flow, what: "the equity of \(id)"))
     }
 
     /// Starts, keeps or stops subscriptions so that the open ones are `wanted`. On the ledger thread.
@@ -360,7 +426,7 @@ final class LedgerFeed: @unchecked Sendable {
             providerID: fill.providerID, account: fill.account, execID: fill.execID, symbol: fill.symbol,
             side: Self.side(fill.isBuy), quantity: fill.quantity, price: fill.price,
             transactTime: Self.timestamp(fill.transactTime), receivedAt: Self.timestamp(fill.receivedAt))
-        enqueue("provider fill \(fill.execID)") { try $0.record(input) }
+        enqueue(.providerFill(input))
     }
 
     func record(_ order: LedgerOrderInput) {
@@ -369,7 +435,7 @@ final class LedgerFeed: @unchecked Sendable {
             side: Self.side(order.isBuy), quantity: order.quantity, providerID: order.providerID,
             signalExecID: order.signalExecID, signalReceivedAt: Self.timestamp(order.signalReceivedAt),
             sentAt: Self.timestamp(order.sentAt))
-        enqueue("order \(order.orderID)") { try $0.record(input) }
+        enqueue(.order(input))
     }
 
     func record(_ fill: LedgerFollowerFillInput) {
@@ -379,12 +445,12 @@ final class LedgerFeed: @unchecked Sendable {
             providerID: fill.providerID, signalExecID: fill.providerID == nil ? nil : fill.signalExecID,
             providerFillPrice: fill.providerFillPrice, transactTime: Self.timestamp(fill.time),
             receivedAt: Self.timestamp(fill.receivedAt))
-        enqueue("follower fill \(fill.execID)") { try $0.record(input) }
+        enqueue(.followerFill(input))
     }
 
     func recordMark(symbol: String, price: FixedDecimal, at: Int64) {
         let mark = Mark(symbol: symbol, price: price, time: Self.timestamp(at))
-        enqueue("mark of \(symbol)") { try $0.record(mark) }
+        enqueue(.mark(mark))
     }
 
     /// Waits for everything queued, then closes the database.
