@@ -51,8 +51,9 @@ public enum FeeEngine {
         // zero) once it has a currency.
         let known = Set(history.accounts)
         let accounts = Set(history.subscriptions.map(\.account)).filter(known.contains).sorted()
+        let parts = history.partitioned(accounts)
         for account in accounts {
-            let run = try run(history: history, prices: prices, account: account, asOf: asOf, accrued: accrued)
+            let run = try run(history: parts[account]!, prices: prices, account: account, asOf: asOf, accrued: accrued)
             result.charges += run.charges
             result.accrued += run.accrued
             result.states.merge(run.states) { _, new in new }

@@ -181,6 +181,27 @@ public struct LedgerHistory: Sendable {
         }
     }
 
+    /// For each of `accounts`, the history of that account alone: its fills, cash flows, charges
+    /// and subscriptions, with everything not kept per account (marks, orders, fee states,
+    /// currencies) shared. Whatever one account's figures read from it, they read the same as
+    /// from the whole history; one pass makes them all, where asking the whole history account by
+    /// account goes through every fill once per account.
+    func partitioned(_ accounts: [AccountRef]) -> [AccountRef: LedgerHistory] {
+        var empty = self
+        empty.providerFills = []
+        empty.followerFills = []
+        empty.cashFlows = []
+        empty.charges = []
+        empty.subscriptions = []
+        var parts = Dictionary(uniqueKeysWithValues: accounts.map { ($0, empty) })
+        for fill in providerFills { parts[fill.accountRef]?.providerFills.append(fill) }
+        for fill in followerFills { parts[fill.accountRef]?.followerFills.append(fill) }
+        for flow in cashFlows { parts[flow.account]?.cashFlows.append(flow) }
+        for charge in charges { parts[charge.account]?.charges.append(charge) }
+        for subscription in subscriptions { parts[subscription.account]?.subscriptions.append(subscription) }
+        return parts
+    }
+
     /// The earliest event of the account, if any.
     func firstEventTime(of account: AccountRef) -> UTCTimestamp? {
         let times = [bookFills(of: account).first?.time, cashFlows(of: account).first?.time].compactMap { $0 }

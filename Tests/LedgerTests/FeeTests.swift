@@ -206,6 +206,52 @@ struct FeeTests {
         #expect(LedgerCalendar.periodBoundary(anchor: at(1, 15, 10), months: 3) == at(4, 15))
     }
 
+    @Test("fees of many accounts computed from each account's part of the history equal those from the whole")
+    func partitionedHistory() throws {
+        var s = try Scenario()
+        let terms = FeeTerms(
+            performanceRate: d("0.20"), managementRatePerYear: d("0.02"), volumeFeePerMillion: d("4"),
+            platformShare: d("0.30"))
+        for (n, follower) in ["F1", "F2", "F3"].enumerated() {
+            try s.deposit("\(10_000 * (n + 1))", follower: follower, account: "A\(n)", at: at(1, 15, 9))
+            try s.subscribe("S\(n)", follower: follower, account: "A\(n)", start: Self.start, terms: terms)
+            for day in 16...(18 + n) {
+                let price = "1.1\(day % 10)00"
+                try s.copy(.buy, "10000", at: price, follower: follower, account: "A\(n)", time: at(1, day, 9))
+                try s.copy(.sell, "10000", at: price + "5", follower: follower, account: "A\(n)", time: at(1, day, 15))
+            }
+        }
+        try s.withdraw("500", follower: "F2", account: "A1", at: at(1, 20))
+        try s.trade(.buy, "5000", "EURUSD", at: "1.1", follower: "F4", account: "A9", time: at(1, 21))
+        try s.ledger.crystallise(asOf: at(2, 15))
+        try s.copy(.buy, "10000", at: "1.1200", follower: "F1", account: "A0", time: at(2, 16))
+        let history = try s.ledger.history()
+        let asOf = at(3, 1)
+        let run = try FeeEngine.run(history: history, asOf: asOf, accrued: true)
+        var charges: [FeeCharge] = []
+        var accrued: [FeeCharge] = []
+        var states: [String: SubscriptionFeeState] = [:]
+        for account in Set(history.subscriptions.map(\.account)).sorted() {
+            let one = try FeeEngine.run(
+                history: history, prices: history.priceHistory(), account: account, asOf: asOf, accrued: true)
+            charges += one.charges
+            accrued += one.accrued
+            states.merge(one.states) { _, new in new }
+        }
+        #expect(!accrued.isEmpty)
+        #expect(run.charges == charges)
+        #expect(run.accrued == accrued)
+        #expect(run.states == states)
+        let parts = history.partitioned(history.accounts)
+        for (account, part) in parts {
+            #expect(part.bookFills(of: account) == history.bookFills(of: account))
+            #expect(part.cashFlows(of: account) == history.cashFlows(of: account))
+            #expect(part.charges(of: account) == history.charges(of: account))
+            #expect(part.subscriptions == history.subscriptions.filter { $0.account == account })
+        }
+        #expect(parts.values.map(\.followerFills.count).reduce(0, +) == history.followerFills.count)
+    }
+
     @Test("fees round half-even at the minor unit: cents for USD, yen for JPY")
     func roundingHalfEven() throws {
         #expect(LedgerRounding.feeCharge(d("0.025"), currency: "USD") == d("0.02"))
