@@ -168,4 +168,12 @@ struct RuntimeFeeTests {
         // Next: bob:alice/2's first period end.
         #expect(try ledger.nextCrystallisation().map { $0 > stop } == true)
     }
+
+    @Test("the fee figures wait their interval, or ten times what computing them took when that is longer")
+    func feesRefreshBackOff() {
+        let second: Int64 = 1_000_000_000
+        #expect(LedgerFeed.nextFeesRefresh(after: 5 * second, cost: second / 10, interval: 2 * second) == 7 * second)
+        #expect(LedgerFeed.nextFeesRefresh(after: 5 * second, cost: second, interval: 2 * second) == 15 * second)
+        #expect(LedgerFeed.nextFeesRefresh(after: 0, cost: 0, interval: 2 * second) == 2 * second)
+    }
 }

@@ -95,6 +95,8 @@ final class LedgerFeed: @unchecked Sendable {
     // computed, and whether `drain()` wants them now.
     private var feesStale = false
     private var feesRefreshedAt: Int64?
+    /// How long the last computation took (``nextFeesRefresh(after:cost:interval:)``).
+    private var feesRefreshCost: Int64 = 0
     private var feesWanted = false
     private let feesRefreshNanos: Int64
     private let fees = Mutex<[String: LedgerFollowerFees]>([:])
@@ -163,7 +165,15 @@ final class LedgerFeed: @unchecked Sendable {
     private var feesDue: Int64? {
         guard feesStale else { return nil }
         guard let last = feesRefreshedAt, !feesWanted else { return .min }
-        return last + feesRefreshNanos
+        return Self.nextFeesRefresh(after: last, cost: feesRefreshCost, interval: feesRefreshNanos)
+    }
+
+    /// When the fee figures computed at `last`, in `cost` nanoseconds, are computed again at the
+    /// earliest: after `interval`, or ten times their cost when that is longer. They read the whole
+    /// history, which grows all day; this way they keep the ledger thread busy a tenth of the time
+    /// at most, and leave the rest of the machine to the agent's loop and the sessions.
+    static func nextFeesRefresh(after last: Int64, cost: Int64, interval: Int64) -> Int64 {
+        last + Swift.max(interval, 10 * cost)
     }
 
     /// Each follower's fees as the fees report computes them: charged, and accrued (due and not
@@ -192,8 +202,10 @@ final class LedgerFeed: @unchecked Sendable {
             if text != feesError { logger.warning("computing the followers' fees: \(text)") }
             feesError = text
         }
+        let cost = now() - time
         condition.lock()
         feesRefreshedAt = time
+        feesRefreshCost = cost
         feesStale = false
         feesWanted = false
         condition.unlock()
