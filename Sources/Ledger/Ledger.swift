@@ -84,10 +84,13 @@ public final class Ledger: Sendable {
         try writer.write { db in try body(LedgerBatch(ledger: self, db: db)) }
     }
 
-    /// Runs `body` in a transaction of its own, or in a savepoint of `batch`'s transaction: an input
-    /// the ledger refuses leaves nothing of itself in the batch.
-    private func write<T>(_ batch: Database?, _ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` in a transaction of its own, or in `batch`'s. An input that writes one row
+    /// after its reads needs no more in a batch: SQLite undoes a statement that fails. One that
+    /// writes more asks for a savepoint (`atomic`), so that nothing of it stays when it is refused.
+    /// (A savepoint for every input would cost a third of the batch.)
+    private func write<T>(_ batch: Database?, atomic: Bool = false, _ body: (Database) throws -> T) throws -> T {
         guard let db = batch else { return try writer.write(body) }
+        guard atomic else { return try body(db) }
         var result: T?
         try db.inSavepoint {
             result = try body(db)
@@ -195,7 +198,7 @@ public final class Ledger: Sendable {
         var flow = flow
         flow.currency = currency
         let canonical = Canonical.text(flow)
-        return try write(batch) { db in
+        return try write(batch, atomic: true) { db in
             if let existing = try db.cachedText(
                 sql: "SELECT canonical FROM cash_flow WHERE flow_id = ?", arguments: [flow.flowID])
             {
