@@ -55,10 +55,14 @@ private func time(_ value: UTCTimestamp?) -> ReportCell {
     value.map { .text($0.description) } ?? .none
 }
 
-private struct Context {
+private final class Context {
     let history: LedgerHistory
     let window: ReportWindow
     let prices: PriceHistory
+    /// Each account's own part of the history: what a figure of one account reads, without going
+    /// through every other account's fills (a report that covers every account would otherwise be
+    /// quadratic in the accounts). Made on first use: some reports need none.
+    lazy var parts: [AccountRef: LedgerHistory] = history.partitioned(history.accounts)
 
     init(history: LedgerHistory, window: ReportWindow) {
         self.history = history
@@ -68,8 +72,14 @@ private struct Context {
 
     var to: UTCTimestamp { window.to }
 
+    func part(_ account: AccountRef) -> LedgerHistory { parts[account] ?? history }
+
     func replay(_ account: AccountRef) throws -> AccountReplay {
-        try AccountReplay(history: history, account: account, prices: prices)
+        try AccountReplay(history: part(account), account: account, prices: prices)
+    }
+
+    func accountReturns(_ account: AccountRef, window: ReportWindow) throws -> ReturnStatistics {
+        try Statistics.returns(history: part(account), prices: prices, account: account, window: window)
     }
 
     // MARK: positions
@@ -201,7 +211,7 @@ private struct Context {
             ])
         for account in history.accounts {
             guard case .provider(let provider) = account.owner else { continue }
-            let returns = try Statistics.returns(history: history, prices: prices, account: account, window: window)
+            let returns = try accountReturns(account, window: window)
             let (trades, net, currency) = try trading(account)
             let followers = Set(
                 history.subscriptions.filter { s in
@@ -221,20 +231,33 @@ private struct Context {
 
     // MARK: followers
 
+    /// A provider's accounts: which one each of her fills (by ExecID) was on, and how many fills each had.
+    struct ProviderAccounts {
+        var accountOfSignal: [String: String] = [:]
+        var fills: [String: Int] = [:]
+    }
+
+    func providerAccounts() -> [String: ProviderAccounts] {
+        var byProvider: [String: ProviderAccounts] = [:]
+        for fill in history.providerFills {
+            byProvider[fill.providerID, default: ProviderAccounts()].accountOfSignal[fill.execID] = fill.account
+            byProvider[fill.providerID, default: ProviderAccounts()].fills[fill.account, default: 0] += 1
+        }
+        return byProvider
+    }
+
     /// The provider account whose fills a follower copied most from `provider` (else the provider's
     /// busiest account).
-    func providerAccount(_ provider: String, copiedBy account: AccountRef) -> AccountRef? {
-        var accountOfSignal: [String: String] = [:]
-        var busiest: [String: Int] = [:]
-        for fill in history.providerFills where fill.providerID == provider {
-            accountOfSignal[fill.execID] = fill.account
-            busiest[fill.account, default: 0] += 1
-        }
+    func providerAccount(_ provider: String, _ accounts: ProviderAccounts?, copiedBy account: AccountRef) -> AccountRef?
+    {
+        let accounts = accounts ?? ProviderAccounts()
         var copied: [String: Int] = [:]
-        for fill in history.followerFills where fill.accountRef == account && fill.providerID == provider {
-            if let signal = fill.signalExecID, let name = accountOfSignal[signal] { copied[name, default: 0] += 1 }
+        for fill in part(account).followerFills where fill.accountRef == account && fill.providerID == provider {
+            if let signal = fill.signalExecID, let name = accounts.accountOfSignal[signal] {
+                copied[name, default: 0] += 1
+            }
         }
-        let pick = (copied.isEmpty ? busiest : copied).max { a, b in
+        let pick = (copied.isEmpty ? accounts.fills : copied).max { a, b in
             a.value != b.value ? a.value < b.value : a.key > b.key
         }
         return pick.map { .provider(provider, account: $0.key) }
@@ -254,14 +277,24 @@ private struct Context {
                 "subscription", "follower", "account", "provider", "from", "to", "ccy", "follower_twr_pct",
                 "provider_twr_pct", "divergence_pct", "net_pnl", "copies", "avg_slippage_bps",
             ])
-        let copies = Statistics.copies(history: history).filter { window.contains($0.signalReceivedAt) }
+        let copies = Dictionary(
+            grouping: Statistics.copies(history: history).filter { window.contains($0.signalReceivedAt) },
+            by: { AccountRef.follower($0.followerID, account: $0.account) })
+        let providers = providerAccounts()
+        // Followers of one provider mostly share a subscription span: her return over it is computed once.
+        struct Span: Hashable {
+            var account: AccountRef
+            var from: UTCTimestamp
+            var until: UTCTimestamp
+        }
+        var providerReturns: [Span: FixedDecimal?] = [:]
         for account in history.accounts {
             guard case .follower(let follower) = account.owner else { continue }
-            let returns = try Statistics.returns(history: history, prices: prices, account: account, window: window)
+            let returns = try accountReturns(account, window: window)
             let (trades, net, currency) = try trading(account)
-            let fees = history.charges(of: account).filter { window.contains($0.crystallisedAt) }
+            let fees = part(account).charges(of: account).filter { window.contains($0.crystallisedAt) }
                 .reduce(FixedDecimal.zero) { $0 + $1.amount }
-            let mine = copies.filter { $0.followerID == follower && $0.account == account.account }
+            let mine = copies[account] ?? []
             accounts.rows.append([
                 .text(follower), .text(account.account), .text(currency), percent(returns.timeWeightedReturn),
                 percent(returns.maxDrawdown), .integer(trades.trades), percent(trades.winRate),
@@ -272,20 +305,26 @@ private struct Context {
                 milliseconds(meanNanos(mine.compactMap(\.filledLatencyNanos))),
             ])
 
-            for subscription in history.subscriptions.filter({ $0.account == account }).sorted(by: { $0.id < $1.id }) {
+            for subscription in part(account).subscriptions.filter({ $0.account == account }).sorted(by: {
+                $0.id < $1.id
+            }) {
                 let from = Swift.max(window.from ?? subscription.start, subscription.start)
                 let until = Swift.min(to, subscription.stop ?? to)
                 guard from < until else { continue }
                 let span = ReportWindow(from: from, to: until)
-                let mineReturn = try Statistics.returns(
-                    history: history, prices: prices, account: account, window: span)
+                let mineReturn = try accountReturns(account, window: span)
                 var providerReturn: FixedDecimal?
-                if let providerAccount = providerAccount(subscription.providerID, copiedBy: account),
-                    (try? history.currency(of: providerAccount)) != nil
+                if let providerAccount = providerAccount(
+                    subscription.providerID, providers[subscription.providerID], copiedBy: account),
+                    (try? part(providerAccount).currency(of: providerAccount)) != nil
                 {
-                    providerReturn = try Statistics.returns(
-                        history: history, prices: prices, account: providerAccount, window: span
-                    ).timeWeightedReturn
+                    let key = Span(account: providerAccount, from: from, until: until)
+                    if let known = providerReturns[key] {
+                        providerReturn = known
+                    } else {
+                        providerReturn = try accountReturns(providerAccount, window: span).timeWeightedReturn
+                        providerReturns[key] = providerReturn
+                    }
                 }
                 var divergence: FixedDecimal?
                 if let a = mineReturn.timeWeightedReturn, let b = providerReturn { divergence = a - b }
@@ -390,7 +429,7 @@ private struct Context {
             ])
         for subscription in history.subscriptions.sorted(by: { $0.id < $1.id }) {
             let state = history.feeStates[subscription.id] ?? SubscriptionFeeState(subscriptionID: subscription.id)
-            let currency = (try? history.currency(of: subscription.account)) ?? ""
+            let currency = (try? part(subscription.account).currency(of: subscription.account)) ?? ""
             marks.rows.append([
                 .text(subscription.id), .text(subscription.followerID), .text(subscription.account.account),
                 .text(subscription.providerID), time(subscription.start), time(subscription.stop), .text(currency),
