@@ -135,12 +135,12 @@ struct AgentActivity {
         return (first.session, now &- first.sentAtMonotonic)
     }
 
-    /// A fill in a follower's account. For a copy, returns its slippage and, when it completes the
-    /// follower's part, the order's fill latency.
+    /// A fill in a follower's account. For a copy, returns the signal it copies (the provider's
+    /// ExecID), its slippage and, when it completes the follower's part, the order's fill latency.
     mutating func fill(
         _ fill: EngineFollowerFill, at now: UInt64
     ) -> (
-        slippageBps: FixedDecimal?, completed: (session: String, nanos: UInt64)?
+        signal: String?, slippageBps: FixedDecimal?, completed: (session: String, nanos: UInt64)?
     ) {
         let sign = fill.side == .buy ? 1 : -1
         if let price = fill.price {
@@ -150,7 +150,7 @@ struct AgentActivity {
         followerFills[fill.followerID, default: 0] += 1
         guard let clOrdID = fill.clOrdID, let i = orders.index(forKey: clOrdID),
             let k = orders.values[i].firstIndex(where: { $0.snapshot.follower == fill.followerID })
-        else { return (nil, nil) }
+        else { return (nil, nil, nil) }
         let booked = Self.book(fill, sign: sign, at: now, into: &orders.values[i][k])
         if booked.completed != nil { filledOrders += 1 }
         if let weight = booked.slippageWeight {
@@ -159,7 +159,7 @@ struct AgentActivity {
                 old.weighted + weight.bps * weight.quantity, old.quantity + weight.quantity
             )
         }
-        return (booked.slippage, booked.completed)
+        return (orders.values[i][k].snapshot.providerExecID, booked.slippage, booked.completed)
     }
 
     /// Adds `fill` to its copy's `record`, in place. `slippageWeight` is set when the fill

@@ -631,7 +631,12 @@ final class AgentCore: @unchecked Sendable {
             }
             triggerSignal = providerFill(m, session: session, wall: work.wall)
         }
-        for (intent, at) in work.sent { orderSent(intent, at: at, work: work, triggerSignal: triggerSignal) }
+        // A signal's copies come together: its record is looked up once for all of them.
+        var signal: (execID: String, info: SignalInfo?)?
+        for (intent, at) in work.sent {
+            if signal?.execID != intent.signal { signal = (intent.signal, activity.signalsByExecID[intent.signal]) }
+            orderSent(intent, signal: signal?.info, at: at, work: work, triggerSignal: triggerSignal)
+        }
         for action in work.actions {
             switch action {
             case .decision(let d): decision(d, wall: work.wall)
@@ -688,8 +693,9 @@ final class AgentCore: @unchecked Sendable {
         return execID
     }
 
-    private func orderSent(_ intent: OrderIntent, at: UInt64, work: PostWork, triggerSignal: String?) {
-        let signal = activity.signalsByExecID[intent.signal]
+    private func orderSent(
+        _ intent: OrderIntent, signal: SignalInfo?, at: UInt64, work: PostWork, triggerSignal: String?
+    ) {
         let provider =
             signal?.providerID ?? intent.allocations.first.flatMap { followerConfigs[$0.followerID]?.providers.first }?
             .providerID ?? ""
@@ -750,8 +756,7 @@ final class AgentCore: @unchecked Sendable {
             metrics.recordOrderFilled(
                 session: done.session, latency: .nanoseconds(Int64(done.nanos)), slippageBps: result.slippageBps)
         }
-        let copy = f.clOrdID.flatMap { activity.orders[$0]?.first { $0.snapshot.follower == f.followerID } }
-        let signal = copy.flatMap { activity.signalsByExecID[$0.snapshot.providerExecID] }
+        let signal = result.signal.flatMap { activity.signalsByExecID[$0] }
         if let price = f.price, f.quantity.isPositive {
             ledger?.record(
                 LedgerFollowerFillInput(
