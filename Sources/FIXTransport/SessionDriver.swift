@@ -81,6 +81,11 @@ public final class SessionDriver: @unchecked Sendable {
     /// The next target sequence number, recorded in the store at the end of the read burst.
     private var pendingTargetSeqNum: Int?
     private var needsSync = false
+    /// Messages written since the last flush, in order: the flush hands them to the channel in one
+    /// write. (A write each costs the channel a queue entry and the kernel an iovec, per message: a
+    /// thousand followers' copies are a thousand messages.) Only what the store has made durable is
+    /// handed over, so a failed sync keeps them off the wire.
+    private var unwritten: ByteBuffer?
     private var storeFailed = false
     private var closeWaiters: [EventLoopPromise<Void>] = []
     private var disconnectionPending = false
@@ -277,6 +282,7 @@ public final class SessionDriver: @unchecked Sendable {
         connection = nil
         flushQueued = false
         needsSync = false
+        unwritten = nil
         timer?.cancel()
         timer = nil
         wantedTick = nil
@@ -360,7 +366,7 @@ public final class SessionDriver: @unchecked Sendable {
     }
 
     private func write(_ messages: [OutboundMessage]) {
-        guard let context = connection, !storeFailed else { return }
+        guard connection != nil, !storeFailed else { return }
         let now = clock.now().utc
         for message in messages {
             do {
@@ -371,7 +377,7 @@ public final class SessionDriver: @unchecked Sendable {
             }
             if case .none = message.storage {} else { needsSync = true }
             log.outgoing(message.bytes, at: now)
-            context.write(NIOAny(message.bytes), promise: nil)
+            queue(message.bytes)
         }
         if flushes.isInBurst {
             flushQueued = true
@@ -408,19 +414,29 @@ public final class SessionDriver: @unchecked Sendable {
     }
 
     private func resend(_ replay: inout ResendReplay) {
-        guard let context = connection, !storeFailed else { return }
+        guard connection != nil, !storeFailed else { return }
         let now = clock.now().utc
         do {
             try store.run(&replay) { chunk in
                 for message in chunk {
                     log.outgoing(message.bytes, at: now)
-                    context.write(NIOAny(message.bytes), promise: nil)
+                    queue(message.bytes)
                 }
                 // Flush each chunk so that at most one chunk waits in memory.
                 flushNow()
             }
         } catch {
             storeFailure(error, while: "reading messages to resend")
+        }
+    }
+
+    /// Adds a message to `unwritten`. A lone message goes as it is; the second copies the first
+    /// into a buffer of their own, which the rest are appended to.
+    private func queue(_ bytes: ByteBuffer) {
+        if unwritten == nil {
+            unwritten = bytes
+        } else {
+            unwritten!.writeImmutableBuffer(bytes)
         }
     }
 
@@ -436,6 +452,10 @@ public final class SessionDriver: @unchecked Sendable {
                 storeFailure(error, while: "syncing")
                 return
             }
+        }
+        if let bytes = unwritten {
+            unwritten = nil
+            context.write(NIOAny(bytes), promise: nil)
         }
         context.flush()
     }
@@ -455,6 +475,7 @@ public final class SessionDriver: @unchecked Sendable {
 
     private func storeFailure(_ error: any Error, while doing: String) {
         storeFailed = true
+        unwritten = nil
         let text = "message store failed while \(doing): \(error); disconnecting"
         logger.error("\(text)")
         logEvent(text)
