@@ -138,6 +138,8 @@ struct CopyBridgeMetricsTests {
         m.updateSession("ORD", state: .loggedOn, nextSenderSeqNum: 17, nextTargetSeqNum: 9)
         m.updateFollowerCounts([.active: 3, .tripped: 1])
         m.updateProviderCounts([.active: 2])
+        #expect(h.sample("copybridge_ledger_backlog") == 0, "from the start")
+        m.updateLedgerBacklog(1234)
         m.evaluateAlerts(now: h.at(0.5))
 
         #expect(h.sample(#"copybridge_signals_total{provider="P1"}"#) == 1)
@@ -156,6 +158,7 @@ struct CopyBridgeMetricsTests {
         #expect(h.sample(#"copybridge_followers{state="tripped"}"#) == 1)
         #expect(h.sample(#"copybridge_followers{state="paused"}"#) == 0)
         #expect(h.sample(#"copybridge_providers{state="active"}"#) == 2)
+        #expect(h.sample("copybridge_ledger_backlog") == 1234)
         // 420 µs lands in the 500 µs bucket, not the 250 µs one: the µs..s buckets are in use.
         #expect(h.sample(#"copybridge_tick_to_copy_seconds_bucket{le="0.00025"}"#) == 0)
         #expect(h.sample(#"copybridge_tick_to_copy_seconds_bucket{le="0.0005"}"#) == 1)

@@ -132,6 +132,7 @@ struct RuntimeFeeTests {
                     providerFillPrice: nil, time: t0 + Int64(n + 1) * minute, receivedAt: t0 + Int64(n + 1) * minute))
         }
         feed.drain()
+        #expect(feed.backlog == 0, "everything handed over is recorded")
         // The dashboard's figures: (110 000 + 120 000) × 25 / 1 000 000 = 5.75 accrued, nothing charged.
         #expect(feed.followerFees()["bob"] == LedgerFollowerFees(accrued: FixedDecimal("5.75")!, charged: .zero))
         #expect(feed.followerFees()["carl"].map { $0 == LedgerFollowerFees() } ?? true, "carl has no fee terms")

@@ -26,6 +26,7 @@ import Synchronization
 /// - `copybridge_followers{state}`, `copybridge_providers{state}`
 /// - `copybridge_window_tick_to_copy_p99_seconds`, `copybridge_window_fill_ratio`, `copybridge_window_error_ratio`
 ///   (NaN when the window has too few samples), `copybridge_alert_active{alert}`
+/// - `copybridge_ledger_backlog`: inputs handed to the ledger and not recorded yet
 public final class CopyBridgeMetrics: Sendable {
     /// Bucket bounds of the tick-to-copy histogram (Prometheus and dashboard), in microseconds.
     public static let latencyBucketBoundsMicros = [
@@ -58,6 +59,7 @@ public final class CopyBridgeMetrics: Sendable {
         static let nextTarget = "copybridge_session_next_target_seqnum"
         static let followers = "copybridge_followers"
         static let providers = "copybridge_providers"
+        static let ledgerBacklog = "copybridge_ledger_backlog"
         static let windowP99 = "copybridge_window_tick_to_copy_p99_seconds"
         static let windowFill = "copybridge_window_fill_ratio"
         static let windowError = "copybridge_window_error_ratio"
@@ -131,6 +133,7 @@ public final class CopyBridgeMetrics: Sendable {
     private let windowFill: Gauge
     private let windowError: Gauge
     private let alertGauges: [AlertKind: Gauge]
+    private let ledgerBacklog: Gauge
 
     /// - Parameters:
     ///   - factory: Where series are created; not the global `MetricsSystem` unless the caller passes it.
@@ -163,10 +166,12 @@ public final class CopyBridgeMetrics: Sendable {
             uniqueKeysWithValues: AlertKind.allCases.map {
                 ($0, Gauge(label: Label.alertActive, dimensions: [("alert", $0.rawValue)], factory: factory))
             })
+        ledgerBacklog = Gauge(label: Label.ledgerBacklog, dimensions: [], factory: factory)
         // Every series an alert rule or a dashboard panel reads exists from the start, at zero or NaN.
         for gauge in followerGauges.values { gauge.record(0) }
         for gauge in providerGauges.values { gauge.record(0) }
         for gauge in alertGauges.values { gauge.record(0) }
+        ledgerBacklog.record(0)
         for gauge in [windowP99, windowFill, windowError] { gauge.record(Double.nan) }
     }
 
@@ -274,6 +279,13 @@ public final class CopyBridgeMetrics: Sendable {
     /// How many providers are in each state (missing states count zero).
     public func updateProviderCounts(_ counts: [ProviderSnapshot.State: Int]) {
         for (candidate, gauge) in providerGauges { gauge.record(counts[candidate] ?? 0) }
+    }
+
+    /// How many inputs (fills, orders, marks) the ledger has been handed and not recorded yet. It
+    /// stays near zero while the ledger keeps up; one that only grows means its disk or its thread
+    /// cannot, and its reports and fee figures fall behind (copying goes on).
+    public func updateLedgerBacklog(_ inputs: Int) {
+        ledgerBacklog.record(inputs)
     }
 
     private func record(

@@ -832,6 +832,7 @@ final class AgentCore: @unchecked Sendable {
         var providers: [ProviderSnapshot.State: Int] = [:]
         for p in view.providers { providers[ProviderSnapshot(p).state, default: 0] += 1 }
         metrics.updateProviderCounts(providers)
+        if let ledger { metrics.updateLedgerBacklog(ledger.backlog) }
     }
 
     // MARK: Stopping

@@ -84,6 +84,8 @@ final class LedgerFeed: @unchecked Sendable {
     // Guarded by `condition`.
     private var queue: [Input] = []
     private var busy = false
+    /// Inputs of the batch the thread is recording.
+    private var recording = 0
     private var closing = false
     private var finished = false
     // The ledger thread's own.
@@ -145,11 +147,13 @@ final class LedgerFeed: @unchecked Sendable {
             let batch = queue
             queue.removeAll(keepingCapacity: true)
             busy = true
+            recording = batch.count
             condition.unlock()
             record(batch)
             let crystallising = crystallisationDue || nextCrystallisation.map({ now() >= $0 }) == true
             if crystallising { crystallise() }
             condition.lock()
+            recording = 0
             if !batch.isEmpty || crystallising { feesStale = true }
             let refresh = feesStale && (crystallising || feesDue.map { now() >= $0 } == true)
             condition.unlock()
@@ -463,6 +467,13 @@ final class LedgerFeed: @unchecked Sendable {
     func recordMark(symbol: String, price: FixedDecimal, at: Int64) {
         let mark = Mark(symbol: symbol, price: price, time: Self.timestamp(at))
         enqueue(.mark(mark))
+    }
+
+    /// Inputs handed over and not recorded yet: queued, or in the batch being recorded.
+    var backlog: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count + recording
     }
 
     /// Waits for everything queued, then closes the database.
