@@ -150,8 +150,9 @@ enum SessionMessageType {
     }
 
     static func isAdmin(_ msgType: String) -> Bool {
-        let u = Array(msgType.utf8)
-        return u.count == 1 && isAdminByte(u[0])
+        // Every message sent asks: read the byte in place, without an array.
+        let u = msgType.utf8
+        return u.count == 1 && isAdminByte(u[u.startIndex])
     }
 
     static func isAdminByte(_ b: UInt8) -> Bool {
