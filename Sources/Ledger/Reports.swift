@@ -429,7 +429,7 @@ private final class Context {
             ])
         for subscription in history.subscriptions.sorted(by: { $0.id < $1.id }) {
             let state = history.feeStates[subscription.id] ?? SubscriptionFeeState(subscriptionID: subscription.id)
-            let currency = (try? part(subscription.account).currency(of: subscription.account)) ?? ""
+            let currency = (try? history.currency(of: subscription.account)) ?? ""
             marks.rows.append([
                 .text(subscription.id), .text(subscription.followerID), .text(subscription.account.account),
                 .text(subscription.providerID), time(subscription.start), time(subscription.stop), .text(currency),
