@@ -68,9 +68,10 @@ struct Loopback {
 /// Starts `server`, then a client engine with one initiator per `senders` (each connecting to the
 /// port of `broker`), and waits until every client session is logged on.
 func connect(
-    _ server: BrokerSimulatorServer, broker: String, senders: [String], heartBtInt: Int = 30
+    _ server: BrokerSimulatorServer, broker: String, senders: [String], heartBtInt: Int = 30,
+    startingServer: Bool = true
 ) async throws -> Loopback {
-    try await server.start()
+    if startingServer { try await server.start() }
     let port = try #require(server.port(of: broker))
     let sessions = senders.map { sender in
         FIXSessionSettings(

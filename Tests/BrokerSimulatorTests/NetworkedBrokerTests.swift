@@ -88,6 +88,43 @@ import Testing
         }
     }
 
+    @Test("a session not logged on is owed its messages, the newest OutboxLimit of them, in order")
+    func offlineSessionIsOwedTheNewestMessages() async throws {
+        let text =
+            """
+            [SIMULATOR]
+            Symbols=EUR/USD:1.0850
+            PriceTickMs=0
+
+            """ + acceptorBlock("SIM", "CLIENT") + acceptorBlock("SIM", "DROP", "DropCopyFor=CLIENT")
+        var options = SimServerOptions(storage: .memory)
+        options.outboxLimit = 3
+        let server = try BrokerSimulatorServer.serving(try parseSettings(text), options: options)
+        try await withLoopback(server, broker: "SIM", senders: ["CLIENT"]) { net in
+            for k in 1...4 { try await net.send("CLIENT", order("ORD-\(k)", qty: "10000")) }
+            let own = try await net.watcher("CLIENT").waitForMessages("the four fills", count: 4) {
+                $0[FIXTag.execType] == "F"
+            }
+            #expect(own.count == 4)
+            // Each order's acknowledgement and fill are copied to DROP, which is not logged on: eight
+            // messages, of which it is owed the last three.
+            let late = try await connect(net.server, broker: "SIM", senders: ["DROP"], startingServer: false)
+            do {
+                let owed = try await late.watcher("DROP").waitForMessages("the owed drop copies", count: 3) {
+                    isExecutionReport($0)
+                }
+                #expect(owed.map { $0[FIXTag.clOrdID] ?? "?" } == ["ORD-3", "ORD-4", "ORD-4"])
+                #expect(owed.map { $0[FIXTag.execType] ?? "?" } == ["F", "0", "F"])
+                try await Task.sleep(for: .milliseconds(100))
+                #expect(late.watcher("DROP").messages.filter(isExecutionReport).count == 3, "nothing older follows")
+            } catch {
+                await late.client.stop()
+                throw error
+            }
+            await late.client.stop()
+        }
+    }
+
     @Test func botTradesReachTheDropCopySession() async throws {
         let directory = try makeTemporaryDirectory("simbot")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,3 +1,4 @@
+import DequeModule
 import FIXCore
 import FIXSession
 import FIXTransport
@@ -37,7 +38,7 @@ final class SimBrokerHost: @unchecked Sendable {
 
     private(set) var broker: SimulatedBroker
     private var manualNow: UTCTimestamp
-    private var outbox: [SimSessionKey: [FIXMessageBuilder]] = [:]
+    private var outbox: [SimSessionKey: Deque<FIXMessageBuilder>] = [:]
     private var overflowReported: Set<SimSessionKey> = []
     private var down: Set<SimSessionKey> = []
     private var timer: Scheduled<Void>?
@@ -120,16 +121,16 @@ final class SimBrokerHost: @unchecked Sendable {
                 logger.warning("dropping a \(output.message.msgType) for \(key): the broker has no such FIX session")
                 continue
             }
-            var queue = outbox[key, default: []]
-            if queue.count >= outboxLimit {
-                queue.removeFirst()
+            // Changed where it is stored: a copy taken out and put back would copy every message
+            // owed, for each new one, while the session stays away.
+            if outbox[key, default: []].count >= outboxLimit {
+                outbox[key]!.removeFirst()
                 if overflowReported.insert(key).inserted {
                     logger.warning(
                         "\(key) is not logged on and owes more than \(outboxLimit) messages: dropping the oldest")
                 }
             }
-            queue.append(output.message)
-            outbox[key] = queue
+            outbox[key, default: []].append(output.message)
             if !touched.contains(key) { touched.append(key) }
         }
         for key in touched { flush(key) }
@@ -152,7 +153,7 @@ final class SimBrokerHost: @unchecked Sendable {
                 sent += 1
             }
         }
-        outbox[key] = sent == queue.count ? nil : Array(queue.dropFirst(sent))
+        outbox[key] = sent == queue.count ? nil : Deque(queue.dropFirst(sent))
         if outbox[key] == nil { overflowReported.remove(key) }
     }
 
