@@ -298,9 +298,10 @@ struct AgentActivity {
         return Array(out.prefix(limit))
     }
 
-    /// The positions of one follower with P&L at the current marks.
-    func positions(of follower: String) -> [AgentSummary.Position] {
-        let mids = self.mids
+    /// The positions of one follower with P&L at the current marks (`mids`, when the caller asks
+    /// for many followers: the marks are worked out once for all of them).
+    func positions(of follower: String, mids: [String: FixedDecimal]? = nil) -> [AgentSummary.Position] {
+        let mids = mids ?? self.mids
         return (books[follower] ?? [:]).sorted { $0.key < $1.key }.map { symbol, book in
             AgentSummary.Position(
                 symbol: symbol, quantity: book.quantity, averagePrice: book.averagePrice, realized: book.realized,
@@ -310,8 +311,10 @@ struct AgentActivity {
     }
 
     /// Realized and unrealized P&L of a follower in the account currency (`nil` when a conversion is missing).
-    func pnl(of follower: String) -> (realized: FixedDecimal?, unrealized: FixedDecimal?) {
-        let mids = self.mids
+    func pnl(
+        of follower: String, mids: [String: FixedDecimal]? = nil
+    ) -> (realized: FixedDecimal?, unrealized: FixedDecimal?) {
+        let mids = mids ?? self.mids
         var realized: FixedDecimal? = .zero
         var unrealized: FixedDecimal? = .zero
         for (symbol, book) in books[follower] ?? [:] {
@@ -336,17 +339,18 @@ struct AgentActivity {
         let sorted = latencies.sorted()
         var slipWeighted = 0.0
         var slipQuantity = 0.0
+        let mids = self.mids
         let rows = followers.map { f -> AgentSummary.Follower in
             let slip = followerSlippage[f.id]
             if let slip {
                 slipWeighted += slip.weighted
                 slipQuantity += slip.quantity
             }
-            let pnl = pnl(of: f.id)
+            let pnl = pnl(of: f.id, mids: mids)
             return AgentSummary.Follower(
                 id: f.id, status: f.status, copies: followerCopies[f.id] ?? 0, fills: followerFills[f.id] ?? 0,
                 averageSlippageBps: slip.flatMap { $0.quantity > 0 ? $0.weighted / $0.quantity : nil },
-                positions: positions(of: f.id).filter { !$0.quantity.isZero || !$0.realized.isZero },
+                positions: positions(of: f.id, mids: mids).filter { !$0.quantity.isZero || !$0.realized.isZero },
                 realizedInAccountCurrency: pnl.realized, unrealizedInAccountCurrency: pnl.unrealized)
         }
         return AgentSummary(

@@ -1047,17 +1047,21 @@ final class AgentCore: @unchecked Sendable {
         let fees = ledger?.followerFees() ?? [:]
         // By ID in one pass: `view.follower(_:)` searches the list, once per follower.
         let engineViews = Dictionary(view.followers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Read through a local copy: this method runs on the loop, and reading the stored property in
+        // the closure copied the whole activity (every dictionary retained) for each follower.
+        let activity = self.activity
+        let mids = activity.mids
         let followers = configuration.engine.followers.map { f -> FollowerSnapshot in
             let engineView = engineViews[f.followerID]
             let state = engineView.map(FollowerSnapshot.State.init) ?? .active
             var reason = engineView.flatMap { $0.restrictions.isEmpty ? nil : $0.restrictions.joined(separator: "; ") }
-            if reason == nil, case .degraded(let code, let detail) = engine.followerStatus(f.followerID) ?? .active {
+            if reason == nil, case .degraded(let code, let detail) = engineView?.status ?? .active {
                 reason = "\(code.rawValue): \(detail)"
             }
-            let positions = activity.positions(of: f.followerID).filter { !$0.quantity.isZero }.map {
+            let positions = activity.positions(of: f.followerID, mids: mids).filter { !$0.quantity.isZero }.map {
                 PositionSnapshot(symbol: $0.symbol, quantity: $0.quantity, averagePrice: $0.averagePrice)
             }
-            let pnl = activity.pnl(of: f.followerID)
+            let pnl = activity.pnl(of: f.followerID, mids: mids)
             var equity: FixedDecimal = engineView?.equity ?? self.equity.applied[f.followerID] ?? .zero
             if case .fixed(let e) = f.equity { equity = e }
             return FollowerSnapshot(
