@@ -1045,14 +1045,16 @@ final class AgentCore: @unchecked Sendable {
         let providers = view.providers.map(ProviderSnapshot.init)
         // Computed on the ledger thread; without a ledger there are no fees to show.
         let fees = ledger?.followerFees() ?? [:]
-        // By ID in one pass: `view.follower(_:)` searches the list, once per follower.
-        let engineViews = Dictionary(view.followers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // By ID in one pass: `view.follower(_:)` searches the list, once per follower. (Positions in
+        // the list, not the views: a dictionary of views would copy each one in and out.)
+        let engineViews = Dictionary(
+            view.followers.indices.map { (view.followers[$0].id, $0) }, uniquingKeysWith: { first, _ in first })
         // Read through a local copy: this method runs on the loop, and reading the stored property in
         // the closure copied the whole activity (every dictionary retained) for each follower.
         let activity = self.activity
         let mids = activity.mids
         let followers = configuration.engine.followers.map { f -> FollowerSnapshot in
-            let engineView = engineViews[f.followerID]
+            let engineView = engineViews[f.followerID].map { view.followers[$0] }
             let state = engineView.map(FollowerSnapshot.State.init) ?? .active
             var reason = engineView.flatMap { $0.restrictions.isEmpty ? nil : $0.restrictions.joined(separator: "; ") }
             if reason == nil, case .degraded(let code, let detail) = engineView?.status ?? .active {
