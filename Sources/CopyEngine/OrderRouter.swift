@@ -439,13 +439,13 @@ extension CopyEngine {
         followers[f].symbols[s].position += .signed(inc, sign)
         followers[f].symbols[s].failures = 0
         bookCopyFill(f, s, inc, sign: sign, price: price ?? sessions[si].orders[oi].avgPx)
-        let intent = sessions[si].orders[oi].intent
         actions.append(
             .fill(
                 FollowerFill(
                     followerID: followers[f].config.followerID, session: sessions[si].config.name,
-                    account: followers[f].config.account, symbol: intent.symbol, side: intent.side, quantity: inc,
-                    price: price, clOrdID: intent.clOrdID, execID: execID, isCopy: true, at: now)))
+                    account: followers[f].config.account, symbol: sessions[si].orders[oi].intent.symbol,
+                    side: sessions[si].orders[oi].intent.side, quantity: inc, price: price,
+                    clOrdID: sessions[si].orders[oi].intent.clOrdID, execID: execID, isCopy: true, at: now)))
     }
 
     /// Allocates a block's cumulative fill `filled` of `total` among its followers, in whole lots.
