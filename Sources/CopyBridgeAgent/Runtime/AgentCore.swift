@@ -1056,10 +1056,8 @@ final class AgentCore: @unchecked Sendable {
         let followers = configuration.engine.followers.map { f -> FollowerSnapshot in
             let engineView = engineViews[f.followerID].map { view.followers[$0] }
             let state = engineView.map(FollowerSnapshot.State.init) ?? .active
-            var reason = engineView.flatMap { $0.restrictions.isEmpty ? nil : $0.restrictions.joined(separator: "; ") }
-            if reason == nil, case .degraded(let code, let detail) = engineView?.status ?? .active {
-                reason = "\(code.rawValue): \(detail)"
-            }
+            // A degraded follower's reason is among the restrictions ("degraded (code: detail)").
+            let reason = engineView.flatMap { $0.restrictions.isEmpty ? nil : $0.restrictions.joined(separator: "; ") }
             let positions = activity.positions(of: f.followerID, mids: mids).filter { !$0.quantity.isZero }.map {
                 PositionSnapshot(symbol: $0.symbol, quantity: $0.quantity, averagePrice: $0.averagePrice)
             }
