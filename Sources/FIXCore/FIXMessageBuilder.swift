@@ -475,35 +475,72 @@ public struct FIXMessageBuilder: Sendable {
     public func encode(into out: inout ByteBuffer) -> Int {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(2 * entryCount, 1)) { keys in
             FIXMessageBuilder.tagPrefixes.withUnsafeBufferPointer { prefixes in
-                encode(entries: entries, keys: keys, prefixes: prefixes, into: &out)
+                encode(entries: entries, header: nil, keys: keys, prefixes: prefixes, into: &out)
             }
         }
     }
 
+    /// Appends the message to `out` with the fields of `header` added to it, as a copy of this
+    /// builder would be serialised after `header`'s fields were `set` on it (and its BeginString
+    /// taken from `header`), without making that copy: a session stamps each message it sends with
+    /// its comp IDs, sequence number and sending time, and a copy costs an allocation when the
+    /// application still holds the message.
+    ///
+    /// `header` holds top-level fields only (no groups). Returns the number of bytes written.
+    @discardableResult
+    public func encode(into out: inout ByteBuffer, header: FIXMessageBuilder) -> Int {
+        precondition(header.groupDepth == 0 && !header.entries.contains { $0.inGroup }, "a header with a group")
+        let count = entryCount + header.entryCount
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(2 * count, 1)) { keys in
+            FIXMessageBuilder.tagPrefixes.withUnsafeBufferPointer { prefixes in
+                encode(entries: entries, header: header, keys: keys, prefixes: prefixes, into: &out)
+            }
+        }
+    }
+
+    /// Serialises `entries` (this builder's) and the entries of `header` (another builder's,
+    /// replacing this one's top-level fields of the same tags); `keys` has room for twice as many
+    /// keys as there are entries in both.
     func encode(
-        entries: UnsafeBufferPointer<Entry>, keys: UnsafeMutableBufferPointer<UInt64>,
+        entries: UnsafeBufferPointer<Entry>, header: FIXMessageBuilder?, keys: UnsafeMutableBufferPointer<UInt64>,
         prefixes: UnsafeBufferPointer<UInt64>, into out: inout ByteBuffer
     ) -> Int {
-        let n = entries.count
+        let own = entries.count
+        let added = header?.entries ?? UnsafeBufferPointer(start: nil, count: 0)
+        let n = own + added.count
         var msgType = self.msgType
-        var beginString = self.beginString
+        var beginString = header?.beginString ?? self.beginString
+        let values = UnsafeRawPointer(storage.bytes)
+        let addedValues = header.map { UnsafeRawPointer($0.storage.bytes) } ?? values
+        // Entry `i` of both: this builder's first, then the header's.
+        @inline(__always) func entry(_ i: Int) -> (Entry, UnsafeRawPointer) {
+            i < own ? (entries[i], values) : (added[i - own], addedValues)
+        }
+        /// Whether this builder's entry is a top-level field the header sets again.
+        @inline(__always) func replaced(_ e: Entry) -> Bool {
+            guard let header, !e.inGroup, header.tagFilter >> UInt64(e.tag & 63) & 1 != 0 else { return false }
+            return added.contains { $0.tag == e.tag }
+        }
         return msgType.withUTF8 { msgType in
             beginString.withUTF8 { beginString in
                 var bodyLength = 3 + msgType.count + 1
                 // Keys in the order the fields were added go to keys[n...]; then a stable counting
-                // pass by section puts them in keys[0..<n]. Header fields are usually added last
+                // pass by section puts them in keys[0..<kept]. Header fields are usually added last
                 // (by the session, to a body built in order), so this alone gives the canonical
                 // order and the insertion sort is left for bodies built out of order.
+                var kept = 0
                 var sectionCounts: (Int, Int) = (0, 0)
                 var sectionsSorted = true
                 var previous: (UInt64, UInt64, UInt64) = (0, 0, 0)
                 for i in 0..<n {
-                    let e = entries[i]
+                    let (e, _) = entry(i)
+                    if i < own && e.section == 0 && replaced(e) { continue }
                     // Under one sort tag the field that owns it (a group's count, a length) comes
                     // first, then the fields it leads (members, the data) in the order added.
                     let follows: UInt64 = e.tag == e.sortTag ? 0 : 1 << 27
                     let key = UInt64(e.section) << 60 | UInt64(e.sortTag) << 28 | follows | UInt64(i)
-                    keys[n + i] = key
+                    keys[n + kept] = key
+                    kept += 1
                     switch e.section {
                     case 0:
                         sectionCounts.0 += 1
@@ -524,7 +561,7 @@ public struct FIXMessageBuilder: Sendable {
                     bodyLength += prefixLength + 1 + Int(e.length)
                 }
                 var next = (0, sectionCounts.0, sectionCounts.0 + sectionCounts.1)
-                for i in 0..<n {
+                for i in 0..<kept {
                     let key = keys[n + i]
                     switch key >> 60 {
                     case 0:
@@ -540,7 +577,7 @@ public struct FIXMessageBuilder: Sendable {
                 }
                 // Insertion sort: messages have a few dozen fields and are usually built in order.
                 if !sectionsSorted {
-                    for i in 1..<n {
+                    for i in 1..<kept {
                         let k = keys[i]
                         var j = i - 1
                         while j >= 0 && keys[j] > k {
@@ -576,9 +613,8 @@ public struct FIXMessageBuilder: Sendable {
                     put(UInt8(ascii: "="))
                     put(UnsafeRawBufferPointer(msgType))
                     put(SOH)
-                    let values = UnsafeRawPointer(storage.bytes)
-                    for i in 0..<n {
-                        let e = entries[Int(keys[i] & 0x07FF_FFFF)]
+                    for i in 0..<kept {
+                        let (e, from) = entry(Int(keys[i] & 0x07FF_FFFF))
                         if e.tag < 1000 {
                             // Four bytes at most, and the value, its SOH and the trailer follow.
                             let word = prefixes[Int(e.tag)]
@@ -588,7 +624,7 @@ public struct FIXMessageBuilder: Sendable {
                             o = FIXMessageBuilder.writeInt(Int(e.tag), to: p, at: o)
                             put(UInt8(ascii: "="))
                         }
-                        put(UnsafeRawBufferPointer(start: values + Int(e.start), count: Int(e.length)))
+                        put(UnsafeRawBufferPointer(start: from + Int(e.start), count: Int(e.length)))
                         put(SOH)
                     }
                     let sum = FIXFrameDecoder.checksum(UnsafeRawBufferPointer(rebasing: p[0..<o]))
@@ -610,6 +646,14 @@ public struct FIXMessageBuilder: Sendable {
     public func encoded() -> ByteBuffer {
         var out = ByteBufferAllocator().buffer(capacity: 64 + byteCount + entryCount * 6)
         encode(into: &out)
+        return out
+    }
+
+    /// The serialised message with `header`'s fields added, as ``encode(into:header:)`` writes it.
+    public func encoded(header: FIXMessageBuilder) -> ByteBuffer {
+        let fields = entryCount + header.entryCount
+        var out = ByteBufferAllocator().buffer(capacity: 64 + byteCount + header.byteCount + fields * 6)
+        encode(into: &out, header: header)
         return out
     }
 

@@ -90,6 +90,42 @@ import Testing
         #expect(b.build().debugDescription.hasPrefix("8=FIX.4.4|9=11|35=0|49=CB|10="))
     }
 
+    @Test func headerEncodedAlongsideEqualsTheStampedCopy() {
+        // The golden order without its header, and the header in a builder of its own (out of
+        // tag order, with another BeginString): merged at encoding, the bytes are those of a copy
+        // with the header's fields set on it.
+        var body = goldenBuilder()
+        body.removeEntries { $0.section == 0 }
+        var header = FIXMessageBuilder(msgType: "", beginString: "FIX.4.4", byteCapacity: 16, fieldCapacity: 2)
+        header.set(FIXTag.targetCompID, "BRK")
+        header.set(FIXTag.senderCompID, "CB")
+        header.set(FIXTag.sendingTime, UTCTimestamp("20261126-09:30:00.123")!)
+        header.set(FIXTag.msgSeqNum, 2)
+        var out = ByteBufferAllocator().buffer(capacity: 8)
+        let written = body.encode(into: &out, header: header)
+        #expect(written == out.readableBytes)
+        #expect(String(buffer: out).replacingOccurrences(of: "\u{1}", with: "|") == Self.goldenOrder)
+        #expect(body.encoded(header: header) == goldenBuilder().encoded())
+        // A header field the message holds itself is replaced, as `set` replaces it; a body
+        // field of the same tag in a group is not a header field and stays.
+        var withOld = body
+        withOld.set(FIXTag.msgSeqNum, 999)
+        withOld.set(FIXTag.possDupFlag, true)
+        var stamped = withOld
+        for e in header.entries {
+            let value = Array(UnsafeRawBufferPointer(start: header.storage.bytes + Int(e.start), count: Int(e.length)))
+            stamped.set(Int(e.tag), bytes: value)
+        }
+        stamped.beginString = "FIXT.1.1"
+        header.beginString = "FIXT.1.1"
+        #expect(withOld.encoded(header: header) == stamped.encoded())
+        #expect(String(buffer: withOld.encoded(header: header)).contains("\u{1}43=Y\u{1}"))
+        #expect(!String(buffer: withOld.encoded(header: header)).contains("999"))
+        // The sender's builder is not changed, and an empty header encodes the message alone.
+        #expect(withOld.encoded() == withOld.encoded(header: FIXMessageBuilder(msgType: "")))
+        #expect(String(buffer: withOld.encoded()).contains("34=999"))
+    }
+
     @Test func builderComparesAValueWithoutMakingAString() {
         var b = FIXMessageBuilder(msgType: "D")
         b.set(11, "A1b2C3")

@@ -59,6 +59,8 @@ public struct SessionStateMachine: Sendable {
 
     private var state: State
     private var session: SessionData
+    /// The header fields of the application message being sent (see ``send(_:at:)``).
+    private var stampedHeader = FIXMessageBuilder(msgType: "", byteCapacity: 128, fieldCapacity: 8)
 
     /// Creates a disconnected session continuing from the given sequence numbers.
     public init(configuration: SessionConfiguration, nextSenderMsgSeqNum: Int = 1, nextTargetMsgSeqNum: Int = 1) {
@@ -224,10 +226,13 @@ public struct SessionStateMachine: Sendable {
         if SessionMessageType.isAdmin(msgType) && msgType != SessionMessageType.reject {
             throw .sessionMessageType(msgType)
         }
-        var builder = message
-        header.stamp(&builder, seqNum: session.nextSender, sendingTime: now.utc)
+        // The header goes into a builder of its own, kept between messages, and is merged in as
+        // the message is encoded: stamping `message` itself would copy it, as its sender still
+        // holds it.
+        stampedHeader.reset(msgType: msgType)
+        header.stamp(&stampedHeader, seqNum: session.nextSender, sendingTime: now.utc)
         let outbound = OutboundMessage(
-            seqNum: session.nextSender, msgType: msgType, bytes: builder.encoded(),
+            seqNum: session.nextSender, msgType: msgType, bytes: message.encoded(header: stampedHeader),
             storage: configuration.persistMessages ? .message : .sequenceNumberOnly)
         session.nextSender += 1
         session.lastSent = now.monotonicNanoseconds
