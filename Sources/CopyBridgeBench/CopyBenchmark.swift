@@ -204,6 +204,7 @@ public struct CopyBenchmark {
         for s in 1...sessions { sessionSlots["broker-\(s)"] = s - 1 }
         var sequence = [Int](repeating: 1, count: sessions)
         var wire = (0..<sessions).map { _ in ByteBufferAllocator().buffer(capacity: 1 << 20) }
+        var header = FIXMessageBuilder(msgType: "", byteCapacity: 128, fieldCapacity: 8)
         var brokerSeq = 1
         var series: [CopySample] = []
         var reportSamples: [Int64] = []
@@ -222,30 +223,30 @@ public struct CopyBenchmark {
             guard case .message(let report)? = decoder.next(from: &bytes) else {
                 preconditionFailure("the provider report does not decode")
             }
-            // The driver owns the actions: taking each out of the array leaves its builder uniquely
-            // referenced, so the header goes into the builder's storage without a copy.
-            var actions = engine.handle(
+            let actions = engine.handle(
                 .executionReport(session: "provider-dropcopy", message: report, receivedAt: now))
-            actions.reverse()
             var first: Duration?
             var sent = 0
-            // Like a session layer, format SendingTime once per burst and look each session up once.
-            var sendingTime: [UInt8] = []
-            UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds).write(into: &sendingTime)
-            while let action = actions.popLast() {
-                guard case .send(let session, var message) = action else { continue }
+            // As `SessionStateMachine.send` does, each message is encoded with the session's header
+            // fields merged in from a builder of their own, leaving the engine's builder as it is.
+            let sendingTime = UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds)
+            for action in actions {
+                guard case .send(let session, let message) = action else { continue }
                 let si = sessionSlots[session]!
                 let seq = sequence[si]
                 sequence[si] = seq + 1
-                message.set(34, seq)
-                message.append(49, "COPYBRIDGE")
-                message.set(52, bytes: sendingTime)
-                message.append(56, session)
-                message.encode(into: &wire[si])
+                header.reset(msgType: "")
+                header.set(49, "COPYBRIDGE")
+                header.set(56, session)
+                header.set(34, seq)
+                header.set(52, sendingTime)
+                message.encode(into: &wire[si], header: header)
                 sent += 1
                 if first == nil { first = clock.now - start }
             }
             let last = clock.now - start
+            // The agent frees an event's actions after its orders are written, as here.
+            withExtendedLifetime(actions) {}
             if k < warmup {
                 warmupSamples.append(Self.nanoseconds(last))
             } else {
