@@ -95,6 +95,43 @@ struct JournalTests {
             scan.engineRecords.count == journalSamples.filter { if case .engine = $0 { true } else { false } }.count)
     }
 
+    @Test("integers, decimals and strings are written as plain LEB128 and length-prefixed bytes")
+    func fieldEncodingIsTheDocumentedFormat() {
+        // A reference encoder written the plain way, one byte at a time in 128-bit arithmetic.
+        func leb128(_ value: UInt128) -> [UInt8] {
+            var v = value
+            var out: [UInt8] = []
+            while v >= 0x80 {
+                out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+                v >>= 7
+            }
+            out.append(UInt8(truncatingIfNeeded: v))
+            return out
+        }
+        func zigzag(_ m: Int128) -> UInt128 { UInt128(bitPattern: (m << 1) ^ (m >> 127)) }
+        // Each side of every 7-bit boundary, up to the widest mantissa.
+        var mantissas: [Int128] = [0, 1, -1, Int128.max, Int128.min + 1]
+        for bits in stride(from: 6, through: 126, by: 1) {
+            let p = Int128(1) << bits
+            mantissas += [p - 1, p, p + 1, -p, -p - 1]
+        }
+        for m in mantissas {
+            var w = JournalWriterBuffer(bytes: [])
+            w.decimal(FixedDecimal(mantissa: m, scale: 7))
+            #expect(w.bytes == leb128(zigzag(m)) + [7], "mantissa \(m)")
+            if m >= 0 && m <= Int128(UInt64.max) {
+                var u = JournalWriterBuffer(bytes: [])
+                u.uvarint(UInt64(m))
+                #expect(u.bytes == leb128(UInt128(m)), "uvarint \(m)")
+            }
+        }
+        for text in ["", "a", "EUR/USD", "ünïcödé ✓", String(repeating: "x", count: 200)] {
+            var w = JournalWriterBuffer(bytes: [9])
+            w.string(text)
+            #expect(w.bytes == [9] + leb128(UInt128(text.utf8.count)) + Array(text.utf8), "string \(text)")
+        }
+    }
+
     @Test("a file round trip: append, commit, close, reopen, append more")
     func fileRoundTrip() throws {
         let folder = try TestFolder()
