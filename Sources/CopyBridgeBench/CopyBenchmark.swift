@@ -236,10 +236,10 @@ public struct CopyBenchmark {
                 let seq = sequence[si]
                 sequence[si] = seq + 1
                 header.reset(msgType: "")
-                header.set(49, "COPYBRIDGE")
-                header.set(56, session)
                 header.set(34, seq)
+                header.set(49, "COPYBRIDGE")
                 header.set(52, sendingTime)
+                header.set(56, session)
                 message.encode(into: &wire[si], header: header)
                 sent += 1
                 if first == nil { first = clock.now - start }

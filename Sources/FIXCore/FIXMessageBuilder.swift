@@ -525,9 +525,10 @@ public struct FIXMessageBuilder: Sendable {
             beginString.withUTF8 { beginString in
                 var bodyLength = 3 + msgType.count + 1
                 // Keys in the order the fields were added go to keys[n...]; then a stable counting
-                // pass by section puts them in keys[0..<kept]. Header fields are usually added last
-                // (by the session, to a body built in order), so this alone gives the canonical
-                // order and the insertion sort is left for bodies built out of order.
+                // pass by section puts them in keys[0..<kept]. Sections are usually each built in
+                // tag order (a body, then a session's header, or a header builder merged in), so
+                // this alone gives the canonical order and the insertion sort is left for fields
+                // added out of order.
                 var kept = 0
                 var sectionCounts: (Int, Int) = (0, 0)
                 var sectionsSorted = true

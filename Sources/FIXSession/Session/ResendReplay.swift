@@ -117,16 +117,18 @@ struct OutboundHeader: Sendable, Equatable {
         return b
     }
 
+    /// Sets the header fields in ascending tag order, the order they are serialised in, so that the
+    /// encoder has nothing to sort.
     func stamp(_ b: inout FIXMessageBuilder, seqNum: Int, sendingTime: UTCTimestamp) {
         b.beginString = identity.beginString
+        b.set(FIXTag.msgSeqNum, seqNum)
         b.set(FIXTag.senderCompID, identity.senderCompID)
-        b.set(FIXTag.targetCompID, identity.targetCompID)
         if let v = identity.senderSubID { b.set(FIXTag.senderSubID, v) }
+        b.set(FIXTag.sendingTime, sendingTime.with(precision: precision))
+        b.set(FIXTag.targetCompID, identity.targetCompID)
         if let v = identity.targetSubID { b.set(FIXTag.targetSubID, v) }
         if let v = identity.senderLocationID { b.set(FIXTag.senderLocationID, v) }
         if let v = identity.targetLocationID { b.set(FIXTag.targetLocationID, v) }
-        b.set(FIXTag.msgSeqNum, seqNum)
-        b.set(FIXTag.sendingTime, sendingTime.with(precision: precision))
     }
 }
 
