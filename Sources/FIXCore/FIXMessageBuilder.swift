@@ -457,6 +457,15 @@ public struct FIXMessageBuilder: Sendable {
         putDigits(value, width: decimalDigits(value), p, offset)
     }
 
+    /// Writes `value` (0 or more) in decimal at `offset` of `p`, which has room for its digits (19
+    /// at most), and returns the offset after them: the encoder's integer formatting, for other
+    /// plain-text records of a FIX engine (a message store's index).
+    @inlinable
+    public static func writeDecimal(_ value: Int, to p: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        precondition(value >= 0, "negative number \(value)")
+        return writeInt(value, to: p, at: offset)
+    }
+
     /// `tag=` for every tag below 1000, its bytes in the low bytes of a little-endian word and its
     /// length in the top byte: nearly every field's tag is then one load and one store, not a
     /// division per digit.

@@ -368,31 +368,18 @@ extension FileStore {
 
         /// Appends `seq,offset,size ` (an entry of the index) without making a string of it: a burst of
         /// a thousand orders records a thousand of them. The text is put together on the stack and
-        /// appended once, with plain integer digits: through `FixedDecimal` and an append per number
-        /// it was two thirds of recording a sent message.
+        /// appended once: through `FixedDecimal` and an append per number it was two thirds of
+        /// recording a sent message.
         static func appendIndexEntry(_ entry: Entry, to out: inout [UInt8]) {
-            // Three non-negative Ints of at most 19 digits each, two commas and a space.
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { text in
-                var end = 64
-                func prepend(_ byte: UInt8) {
-                    end -= 1
-                    text[end] = byte
-                }
-                func prepend(_ value: Int) {
-                    precondition(value >= 0, "negative number \(value) in an index entry")
-                    var v = UInt(value)
-                    repeat {
-                        prepend(UInt8(truncatingIfNeeded: v % 10) &+ UInt8(ascii: "0"))
-                        v /= 10
-                    } while v > 0
-                }
-                prepend(UInt8(ascii: " "))
-                prepend(entry.size)
-                prepend(UInt8(ascii: ","))
-                prepend(entry.offset)
-                prepend(UInt8(ascii: ","))
-                prepend(entry.seq)
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[end...]))
+            // Three Ints of at most 19 digits each, two commas and a space.
+            withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { text in
+                var o = FIXMessageBuilder.writeDecimal(entry.seq, to: text, at: 0)
+                text[o] = UInt8(ascii: ",")
+                o = FIXMessageBuilder.writeDecimal(entry.offset, to: text, at: o + 1)
+                text[o] = UInt8(ascii: ",")
+                o = FIXMessageBuilder.writeDecimal(entry.size, to: text, at: o + 1)
+                text[o] = UInt8(ascii: " ")
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[0...o]))
             }
         }
 
