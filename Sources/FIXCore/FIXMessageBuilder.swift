@@ -2,11 +2,12 @@ import NIOCore
 
 /// Builds an outbound FIX message and serialises it with BodyLength and CheckSum filled in.
 ///
-/// Values are written straight into one reused byte store, so a builder kept across messages
-/// (`reset(msgType:)`) encodes without allocating. Serialisation uses the canonical field order:
-/// 8, 9, 35, the other header fields ascending by tag, the body fields ascending by tag with each
-/// repeating group kept together (members in the order they were appended, which callers keep in
-/// dictionary order), the trailer, then 10.
+/// Fields are written straight into one reused byte store as they go on the wire (`tag=value`
+/// and SOH), so a builder kept across messages (`reset(msgType:)`) encodes without allocating,
+/// and a message built in canonical order is copied out whole. Serialisation uses the canonical
+/// field order: 8, 9, 35, the other header fields ascending by tag, the body fields ascending by
+/// tag with each repeating group kept together (members in the order they were appended, which
+/// callers keep in dictionary order), the trailer, then 10.
 public struct FIXMessageBuilder: Sendable {
     /// BeginString (8).
     public var beginString: String
@@ -26,6 +27,16 @@ public struct FIXMessageBuilder: Sendable {
     /// timestamps of a session's messages share their date, which then costs nothing to format.
     @usableFromInline var cachedDay = Int.min
     @usableFromInline var cachedDate: UInt64 = 0
+    /// Whether the bytes hold the fields exactly as they go on the wire, in canonical order: the
+    /// section (0 header, 1 body, 2 trailer) every field so far belongs to, each added once, at
+    /// top level and in ascending tag order; ``emptyRun`` before the first field, ``brokenRun``
+    /// once any field breaks that. The encoder then copies the bytes instead of ordering fields.
+    @usableFromInline var runSection: UInt8 = FIXMessageBuilder.emptyRun
+    /// The tag of the run's last field.
+    @usableFromInline var runTag: UInt32 = 0
+
+    @usableFromInline static let emptyRun: UInt8 = 0xFF
+    @usableFromInline static let brokenRun: UInt8 = 0xFE
 
     @usableFromInline
     struct Entry: Sendable {
@@ -36,15 +47,20 @@ public struct FIXMessageBuilder: Sendable {
         @usableFromInline var sortTag: UInt32
         @usableFromInline var section: UInt8  // 0 header, 1 body, 2 trailer
         @usableFromInline var inGroup: Bool
+        /// The length of `tag=`, which the bytes hold before the value (and SOH after it).
+        @usableFromInline var prefix: UInt8
 
         @usableFromInline
-        init(tag: UInt32, start: UInt32, length: UInt32, section: UInt8, sortTag: UInt32, inGroup: Bool) {
+        init(
+            tag: UInt32, start: UInt32, length: UInt32, section: UInt8, sortTag: UInt32, inGroup: Bool, prefix: Int
+        ) {
             self.tag = tag
             self.start = start
             self.length = length
             self.section = section
             self.sortTag = sortTag
             self.inGroup = inGroup
+            self.prefix = UInt8(truncatingIfNeeded: prefix)
         }
     }
 
@@ -68,6 +84,7 @@ public struct FIXMessageBuilder: Sendable {
         entryCount = 0
         groupDepth = 0
         tagFilter = 0
+        runSection = FIXMessageBuilder.emptyRun
     }
 
     /// The storage, copied first if another builder shares it, with room for `bytes` more bytes
@@ -108,6 +125,7 @@ public struct FIXMessageBuilder: Sendable {
     /// until the next reset).
     mutating func removeEntries(where predicate: (Entry) -> Bool) {
         let s = writableStorage(bytes: 0)
+        runSection = FIXMessageBuilder.brokenRun
         var kept = 0
         for i in 0..<entryCount where !predicate(s.entries[i]) {
             s.entries[kept] = s.entries[i]
@@ -147,35 +165,79 @@ public struct FIXMessageBuilder: Sendable {
 
     // MARK: Adding fields
 
+    /// Writes `tag=` at `p` and returns its length (at most 11 bytes: a tag fits 32 bits). Below
+    /// 1000, the digits are stored as one word, of which the value overwrites what is not `tag=`.
+    @inlinable @inline(__always)
+    static func putTagPrefix(_ tag: Int, _ p: UnsafeMutableRawBufferPointer) -> Int {
+        let equals = UInt32(UInt8(ascii: "="))
+        let zero = UInt32(UInt8(ascii: "0"))
+        let base = p.baseAddress!
+        if tag < 10 {
+            base.storeBytes(of: (zero + UInt32(tag)) | equals << 8, as: UInt32.self)
+            return 2
+        }
+        if tag < 100 {
+            let word = (zero + UInt32(tag / 10)) | (zero + UInt32(tag % 10)) << 8 | equals << 16
+            base.storeBytes(of: word, as: UInt32.self)
+            return 3
+        }
+        if tag < 1000 {
+            let word =
+                (zero + UInt32(tag / 100)) | (zero + UInt32(tag / 10 % 10)) << 8 | (zero + UInt32(tag % 10)) << 16
+                | equals << 24
+            base.storeBytes(of: word, as: UInt32.self)
+            return 4
+        }
+        let n = writeInt(tag, to: p, at: 0)
+        p[n] = UInt8(ascii: "=")
+        return n + 1
+    }
+
     /// Adds a field whose value `write` puts at the pointer it is given (at most `maxBytes`
     /// bytes, returning how many); outside groups a `replacing` add overwrites an earlier value.
+    /// The bytes hold the field as it is serialised, `tag=value` and SOH; the entry points at the
+    /// value.
     @inlinable @inline(__always)
     mutating func appendEntry(
         _ tag: Int, replacing: Bool, maxBytes: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int
     ) {
-        precondition(tag > 0 && tag != 8 && tag != 9 && tag != 10, "tag \(tag) is written by the encoder")
-        let s = writableStorage(bytes: maxBytes)
-        let start = byteCount
+        precondition(
+            tag > 0 && tag <= UInt32.max && tag != 8 && tag != 9 && tag != 10, "tag \(tag) is written by the encoder")
+        // `tag=` (11 bytes at most), the value, and its SOH.
+        let s = writableStorage(bytes: maxBytes + 12)
+        let prefix = FIXMessageBuilder.putTagPrefix(
+            tag, UnsafeMutableRawBufferPointer(start: s.bytes + byteCount, count: maxBytes + 12))
+        let start = byteCount + prefix
         let length = write(UnsafeMutableRawBufferPointer(start: s.bytes + start, count: maxBytes))
-        byteCount = start + length
+        s.bytes.storeBytes(of: SOH, toByteOffset: start + length, as: UInt8.self)
+        byteCount = start + length + 1
         let entry: Entry
         if groupDepth > 0 {
             entry = Entry(
                 tag: UInt32(tag), start: UInt32(start), length: UInt32(length), section: groupSection,
-                sortTag: groupSortTag, inGroup: true)
+                sortTag: groupSortTag, inGroup: true, prefix: prefix)
+            runSection = FIXMessageBuilder.brokenRun
         } else {
             entry = Entry(
                 tag: UInt32(tag), start: UInt32(start), length: UInt32(length),
                 section: FIXMessageBuilder.section(of: tag), sortTag: FIXMessageBuilder.sortTag(of: tag),
-                inGroup: false)
+                inGroup: false, prefix: prefix)
             let bit: UInt64 = 1 << UInt64(tag & 63)
             if replacing && tagFilter & bit != 0 {
                 for i in 0..<entryCount where s.entries[i].tag == entry.tag && !s.entries[i].inGroup {
                     s.entries[i] = entry
+                    runSection = FIXMessageBuilder.brokenRun
                     return
                 }
             }
             tagFilter |= bit
+            if runSection != FIXMessageBuilder.brokenRun {
+                let continues =
+                    entry.sortTag == entry.tag
+                    && (runSection == FIXMessageBuilder.emptyRun || (runSection == entry.section && entry.tag > runTag))
+                runSection = continues ? entry.section : FIXMessageBuilder.brokenRun
+                runTag = entry.tag
+            }
         }
         append(entry, to: s)
     }
@@ -210,8 +272,8 @@ public struct FIXMessageBuilder: Sendable {
         }
     }
 
-    /// Copies a value: up to 16 bytes with two overlapping word moves, which beats a call to
-    /// memmove (a byte loop would be turned into one).
+    /// Copies a value or a field: up to 32 bytes with two overlapping moves, which beats a call
+    /// to memmove (a byte loop would be turned into one).
     @inlinable @inline(__always)
     static func copy(_ source: UnsafeRawBufferPointer, to p: UnsafeMutableRawBufferPointer) {
         copy(source, to: p.baseAddress!)
@@ -221,7 +283,12 @@ public struct FIXMessageBuilder: Sendable {
     static func copy(_ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer) {
         let n = source.count
         guard n > 0, let from = source.baseAddress else { return }
-        if n >= 8 && n <= 16 {
+        if n > 16 && n <= 32 {
+            let head = from.loadUnaligned(as: SIMD16<UInt8>.self)
+            let tail = from.loadUnaligned(fromByteOffset: n &- 16, as: SIMD16<UInt8>.self)
+            destination.storeBytes(of: head, as: SIMD16<UInt8>.self)
+            destination.storeBytes(of: tail, toByteOffset: n &- 16, as: SIMD16<UInt8>.self)
+        } else if n >= 8 && n <= 16 {
             let head = from.loadUnaligned(as: UInt64.self)
             let tail = from.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
             destination.storeBytes(of: head, as: UInt64.self)
@@ -466,26 +533,14 @@ public struct FIXMessageBuilder: Sendable {
         return writeInt(value, to: p, at: offset)
     }
 
-    /// `tag=` for every tag below 1000, its bytes in the low bytes of a little-endian word and its
-    /// length in the top byte: nearly every field's tag is then one load and one store, not a
-    /// division per digit.
-    static let tagPrefixes: [UInt64] = (0..<1000).map { tag in
-        var word: UInt64 = 0
-        var count = 0
-        for byte in Array(String(tag).utf8) + [UInt8(ascii: "=")] {
-            word |= UInt64(byte) << (8 * count)
-            count += 1
-        }
-        return word | UInt64(count) << 56
-    }
-
     /// Appends the serialised message to `out` and returns the number of bytes written.
     @discardableResult
     public func encode(into out: inout ByteBuffer) -> Int {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(2 * entryCount, 1)) { keys in
-            FIXMessageBuilder.tagPrefixes.withUnsafeBufferPointer { prefixes in
-                encode(entries: entries, header: nil, keys: keys, prefixes: prefixes, into: &out)
-            }
+        if runSection != FIXMessageBuilder.brokenRun {
+            return FIXMessageBuilder.encodeRuns(beginString, msgType, nil, self, into: &out)
+        }
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(2 * entryCount, 1)) { keys in
+            encode(entries: entries, header: nil, keys: keys, into: &out)
         }
     }
 
@@ -499,10 +554,72 @@ public struct FIXMessageBuilder: Sendable {
     @discardableResult
     public func encode(into out: inout ByteBuffer, header: FIXMessageBuilder) -> Int {
         precondition(header.groupDepth == 0 && !header.entries.contains { $0.inGroup }, "a header with a group")
+        // A header of header fields in order and a message without any: the two runs, one after
+        // the other, are the canonical order, and nothing is replaced.
+        if (header.runSection == 0 || header.runSection == FIXMessageBuilder.emptyRun)
+            && (runSection == 1 || runSection == 2 || runSection == FIXMessageBuilder.emptyRun)
+        {
+            return FIXMessageBuilder.encodeRuns(header.beginString, msgType, header, self, into: &out)
+        }
         let count = entryCount + header.entryCount
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(2 * count, 1)) { keys in
-            FIXMessageBuilder.tagPrefixes.withUnsafeBufferPointer { prefixes in
-                encode(entries: entries, header: header, keys: keys, prefixes: prefixes, into: &out)
+            encode(entries: entries, header: header, keys: keys, into: &out)
+        }
+    }
+
+    /// Serialises builders whose bytes are already their fields on the wire in canonical order
+    /// (see ``runSection``): `header`'s, then `body`'s, between 8, 9 and 35 and the CheckSum.
+    static func encodeRuns(
+        _ beginString: String, _ msgType: String, _ header: FIXMessageBuilder?, _ body: FIXMessageBuilder,
+        into out: inout ByteBuffer
+    ) -> Int {
+        var beginString = beginString
+        var msgType = msgType
+        let headerBytes = header.map { UnsafeRawBufferPointer(start: $0.storage.bytes, count: $0.byteCount) }
+        let bodyBytes = UnsafeRawBufferPointer(start: body.storage.bytes, count: body.byteCount)
+        return msgType.withUTF8 { msgType in
+            beginString.withUTF8 { beginString in
+                let bodyLength = 3 + msgType.count + 1 + (headerBytes?.count ?? 0) + bodyBytes.count
+                let total = 2 + beginString.count + 1 + 2 + decimalDigits(bodyLength) + 1 + bodyLength + 7
+                return out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { p in
+                    let base = p.baseAddress!
+                    var o = 0
+                    @inline(__always) func put(_ b: UInt8) {
+                        base.storeBytes(of: b, toByteOffset: o, as: UInt8.self)
+                        o += 1
+                    }
+                    @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
+                        if let from = bytes.baseAddress, bytes.count > 0 {
+                            (base + o).copyMemory(from: from, byteCount: bytes.count)
+                        }
+                        o += bytes.count
+                    }
+                    put(UInt8(ascii: "8"))
+                    put(UInt8(ascii: "="))
+                    put(UnsafeRawBufferPointer(beginString))
+                    put(SOH)
+                    put(UInt8(ascii: "9"))
+                    put(UInt8(ascii: "="))
+                    o = writeInt(bodyLength, to: p, at: o)
+                    put(SOH)
+                    put(UInt8(ascii: "3"))
+                    put(UInt8(ascii: "5"))
+                    put(UInt8(ascii: "="))
+                    put(UnsafeRawBufferPointer(msgType))
+                    put(SOH)
+                    if let headerBytes { put(headerBytes) }
+                    put(bodyBytes)
+                    let sum = FIXFrameDecoder.checksum(UnsafeRawBufferPointer(rebasing: p[0..<o]))
+                    put(UInt8(ascii: "1"))
+                    put(UInt8(ascii: "0"))
+                    put(UInt8(ascii: "="))
+                    put(UInt8(truncatingIfNeeded: sum / 100) &+ UInt8(ascii: "0"))
+                    put(UInt8(truncatingIfNeeded: (sum / 10) % 10) &+ UInt8(ascii: "0"))
+                    put(UInt8(truncatingIfNeeded: sum % 10) &+ UInt8(ascii: "0"))
+                    put(SOH)
+                    precondition(o == total, "encoder size mismatch")
+                    return o
+                }
             }
         }
     }
@@ -512,7 +629,7 @@ public struct FIXMessageBuilder: Sendable {
     /// keys as there are entries in both.
     func encode(
         entries: UnsafeBufferPointer<Entry>, header: FIXMessageBuilder?, keys: UnsafeMutableBufferPointer<UInt64>,
-        prefixes: UnsafeBufferPointer<UInt64>, into out: inout ByteBuffer
+        into out: inout ByteBuffer
     ) -> Int {
         let own = entries.count
         let added = header?.entries ?? UnsafeBufferPointer(start: nil, count: 0)
@@ -564,11 +681,7 @@ public struct FIXMessageBuilder: Sendable {
                         sectionsSorted = sectionsSorted && key >= previous.2
                         previous.2 = key
                     }
-                    let prefixLength =
-                        e.tag < 1000
-                        ? Int(truncatingIfNeeded: prefixes[Int(e.tag)] >> 56)
-                        : FIXMessageBuilder.decimalDigits(Int(e.tag)) + 1
-                    bodyLength += prefixLength + 1 + Int(e.length)
+                    bodyLength += Int(e.prefix) + Int(e.length) + 1
                 }
                 var next = (0, sectionCounts.0, sectionCounts.0 + sectionCounts.1)
                 for i in 0..<kept {
@@ -624,18 +737,11 @@ public struct FIXMessageBuilder: Sendable {
                     put(UnsafeRawBufferPointer(msgType))
                     put(SOH)
                     for i in 0..<kept {
+                        // The bytes hold every field as it goes on the wire: one copy a field.
                         let (e, from) = entry(Int(keys[i] & 0x07FF_FFFF))
-                        if e.tag < 1000 {
-                            // Four bytes at most, and the value, its SOH and the trailer follow.
-                            let word = prefixes[Int(e.tag)]
-                            base.storeBytes(of: UInt32(truncatingIfNeeded: word), toByteOffset: o, as: UInt32.self)
-                            o += Int(truncatingIfNeeded: word >> 56)
-                        } else {
-                            o = FIXMessageBuilder.writeInt(Int(e.tag), to: p, at: o)
-                            put(UInt8(ascii: "="))
-                        }
-                        put(UnsafeRawBufferPointer(start: from + Int(e.start), count: Int(e.length)))
-                        put(SOH)
+                        put(
+                            UnsafeRawBufferPointer(
+                                start: from + (Int(e.start) - Int(e.prefix)), count: Int(e.prefix) + Int(e.length) + 1))
                     }
                     let sum = FIXFrameDecoder.checksum(UnsafeRawBufferPointer(rebasing: p[0..<o]))
                     put(UInt8(ascii: "1"))

@@ -126,6 +126,68 @@ import Testing
         #expect(String(buffer: withOld.encoded()).contains("34=999"))
     }
 
+    /// `builder` with its fields kept but its bytes no longer taken as the wire form, so that
+    /// encoding orders every field (the path every builder took before runs were copied).
+    static func ordered(_ builder: FIXMessageBuilder) -> FIXMessageBuilder {
+        var b = builder
+        b.removeEntries { _ in false }
+        #expect(b.runSection == FIXMessageBuilder.brokenRun)
+        return b
+    }
+
+    @Test("a builder whose bytes are its wire form encodes as one whose fields are ordered", arguments: [1, 2, 3])
+    func runsEncodeAsOrderedFields(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        // Body, header and trailer tags, one- to four-digit and beyond, and group count tags.
+        let bodyTags = [1, 11, 38, 40, 44, 54, 55, 58, 59, 60, 448, 1128, 20_001]
+        let headerTags = [34, 43, 49, 52, 56, 57, 97, 115, 142]
+        var fastCount = 0
+        for round in 0..<2_000 {
+            var body = FIXMessageBuilder(msgType: round % 3 == 0 ? "8" : "D", byteCapacity: 16, fieldCapacity: 2)
+            var header = FIXMessageBuilder(msgType: "", byteCapacity: 16, fieldCapacity: 2)
+            // Half the rounds add ascending tags of one section, as the engine and a session do.
+            let ascending = rng.next() % 2 == 0
+            // Mostly fields of one section, as messages are; sometimes of all three.
+            let tags =
+                switch rng.next() % 4 {
+                case 0: headerTags
+                case 1: bodyTags + headerTags + [93]
+                default: bodyTags
+                }
+            var candidates = tags.filter { _ in rng.next() % 2 == 0 }
+            if !ascending { candidates.shuffle(using: &rng) }
+            for tag in candidates {
+                let value = String(repeating: "v", count: Int(rng.next() % 25))
+                switch rng.next() % 8 {
+                case 0: body.set(tag, Int(rng.next() % 100_000) - 500)
+                case 1: body.append(tag, value)
+                case 2: body.set(tag, FixedDecimal(mantissa: Int128(rng.next() % 1_000_000), scale: 2))
+                case 3: body.set(tag, UTCTimestamp(nanosecondsSinceEpoch: 1_790_000_000_000_000_000 + Int64(round)))
+                case 4 where tag > 100 && tag < 1000:
+                    body.group(tag, count: 1) { g in g.append(tag + 1, value) }
+                default: body.set(tag, value)
+                }
+                if rng.next() % 16 == 0 { body.set(tag, "again") }
+            }
+            for tag in [34, 49, 52, 56, 57].filter({ _ in rng.next() % 3 != 0 }) {
+                header.set(tag, "H\(tag)")
+            }
+            if rng.next() % 8 == 0 { header.set(43, true) }
+            let runs = body.runSection != FIXMessageBuilder.brokenRun
+            if runs && (body.runSection != 0) { fastCount += 1 }
+            let expected = Self.ordered(body)
+            #expect(body.encoded() == expected.encoded(), "round \(round)")
+            #expect(body.encoded(header: header) == expected.encoded(header: Self.ordered(header)), "round \(round)")
+            var bytes = body.encoded(header: header)
+            let message = try FIXFrameDecoder().decodeOne(bytes)
+            #expect(message.msgType == body.msgType)
+            bytes = body.encoded()
+            _ = try FIXFrameDecoder().decodeOne(bytes)
+        }
+        // The copied runs were exercised, not only the ordering path.
+        #expect(fastCount > 100)
+    }
+
     @Test func builderComparesAValueWithoutMakingAString() {
         var b = FIXMessageBuilder(msgType: "D")
         b.set(11, "A1b2C3")

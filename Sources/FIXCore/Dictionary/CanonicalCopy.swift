@@ -89,16 +89,22 @@ extension FIXMessageBuilder {
         tag: Int, value raw: UnsafeRawBufferPointer, _ f: FIXFieldRef, section: UInt8, sortTag: Int, inGroup: Bool
     ) {
         let length = f.valueLength
-        let s = writableStorage(bytes: length)
-        let start = byteCount
+        // As every field is kept: `tag=`, the value and SOH.
+        let s = writableStorage(bytes: length + 12)
+        let prefix = FIXMessageBuilder.putTagPrefix(
+            tag, UnsafeMutableRawBufferPointer(start: s.bytes + byteCount, count: length + 12))
+        let start = byteCount + prefix
         if length > 0 {
             (s.bytes + start).copyMemory(from: raw.baseAddress! + f.valueStart, byteCount: length)
         }
-        byteCount = start + length
+        s.bytes.storeBytes(of: SOH, toByteOffset: start + length, as: UInt8.self)
+        byteCount = start + length + 1
+        // Copied fields keep the order they are given in, which need not be the canonical one.
+        runSection = FIXMessageBuilder.brokenRun
         if !inGroup { tagFilter |= 1 << UInt64(tag & 63) }
         append(
             Entry(
                 tag: UInt32(tag), start: UInt32(start), length: UInt32(length), section: section,
-                sortTag: UInt32(sortTag), inGroup: inGroup), to: s)
+                sortTag: UInt32(sortTag), inGroup: inGroup, prefix: prefix), to: s)
     }
 }
