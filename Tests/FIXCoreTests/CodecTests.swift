@@ -311,13 +311,21 @@ import Testing
 
     @Test func checksumAndSeparatorCountMatchAPlainLoop() {
         var rng = SplitMix64(seed: 77)
-        for length in 0..<300 {
-            let bytes = (0..<length).map { _ in
-                UInt8.random(in: 0...3, using: &rng) == 0 ? SOH : UInt8.random(in: 0...255, using: &rng)
+        // Every length to 300, then lengths around the encoder's 1 024-byte folds, with random
+        // bytes and with 0xFF everywhere (the largest lane sums).
+        let lengths = Array(0..<300) + [1023, 1024, 1025, 2048, 2055, 5000, 70_000]
+        for length in lengths {
+            for saturated in [false, true] {
+                let bytes = (0..<length).map { _ -> UInt8 in
+                    if saturated { return 0xFF }
+                    return UInt8.random(in: 0...3, using: &rng) == 0 ? SOH : UInt8.random(in: 0...255, using: &rng)
+                }
+                let expected = bytes.reduce(0) { ($0 + Int($1)) % 256 }
+                let fast = bytes.withUnsafeBytes { FIXFrameDecoder.checksumAndSeparators($0) }
+                #expect(fast.checksum == expected, "length \(length)")
+                #expect(fast.separators == bytes.filter { $0 == SOH }.count)
+                #expect(bytes.withUnsafeBytes { FIXFrameDecoder.checksum($0) } == expected, "length \(length)")
             }
-            let fast = bytes.withUnsafeBytes { FIXFrameDecoder.checksumAndSeparators($0) }
-            #expect(fast.checksum == bytes.reduce(0) { ($0 + Int($1)) % 256 })
-            #expect(fast.separators == bytes.filter { $0 == SOH }.count)
         }
     }
 
