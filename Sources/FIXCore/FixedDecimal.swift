@@ -114,12 +114,24 @@ extension FixedDecimal {
         case halfEven
     }
 
+    /// `value / divisor` and its remainder, truncated toward zero. Quantities and prices fit 64
+    /// bits nearly always, and then one hardware division replaces two calls into the runtime's
+    /// 128-bit division routines (a tenth of the engine's arithmetic for a copy, perf).
+    @inlinable
+    static func quotientAndRemainder(_ value: Int128, _ divisor: Int128) -> (quotient: Int128, remainder: Int128) {
+        if let v = Int64(exactly: value), let d = Int64(exactly: divisor), v != .min || d != -1 {
+            let (q, r) = v.quotientAndRemainder(dividingBy: d)
+            return (Int128(q), Int128(r))
+        }
+        return value.quotientAndRemainder(dividingBy: divisor)
+    }
+
     /// Divides `value` by `divisor` (> 0) with the given rounding.
     @usableFromInline
     static func divide(_ value: Int128, by divisor: Int128, _ mode: RoundingMode) -> Int128 {
         precondition(divisor != 0, "division by zero")
-        var q = value / divisor
-        let r = value % divisor
+        let (quotient, r) = quotientAndRemainder(value, divisor)
+        var q = quotient
         if r == 0 { return q }
         let negative = (value < 0) != (divisor < 0)
         let absR = r < 0 ? -r : r
@@ -179,7 +191,7 @@ extension FixedDecimal {
     public func quotient(dividingBy step: FixedDecimal) -> Int128 {
         precondition(!step.isZero, "division by zero")
         let s = Swift.max(scale, step.scale)
-        return widened(to: s) / step.widened(to: s)
+        return FixedDecimal.quotientAndRemainder(widened(to: s), step.widened(to: s)).quotient
     }
 }
 

@@ -61,6 +61,54 @@ import Testing
         #expect(FixedDecimal("0.37")!.rounded(toMultipleOf: FixedDecimal("0.1")!, .floor).description == "0.3")
     }
 
+    /// The rounding modes' definitions, on 128-bit arithmetic alone.
+    static func rounded(_ value: Int128, _ divisor: Int128, _ mode: FixedDecimal.RoundingMode) -> Int128 {
+        let q = value / divisor
+        let r = value % divisor
+        if r == 0 { return q }
+        let away: Int128 = (value < 0) != (divisor < 0) ? -1 : 1
+        let twice = 2 * r.magnitude
+        switch mode {
+        case .floor: return away < 0 ? q - 1 : q
+        case .ceiling: return away > 0 ? q + 1 : q
+        case .down: return q
+        case .up: return q + away
+        case .halfUp: return twice >= divisor.magnitude ? q + away : q
+        case .halfEven: return twice > divisor.magnitude || (twice == divisor.magnitude && q % 2 != 0) ? q + away : q
+        }
+    }
+
+    @Test("division agrees with 128-bit arithmetic inside and beyond 64 bits, in every rounding mode")
+    func divisionAgreesWith128BitArithmetic() {
+        var rng = SplitMix64(seed: 11)
+        let edges: [Int128] = [
+            0, 1, -1, 7, -7, Int128(Int64.max), Int128(Int64.min), Int128(Int64.max) + 1, Int128(Int64.min) - 1,
+            Int128(Int64.max) * 1000, -Int128(Int64.max) * 1000,
+        ]
+        var values = edges
+        var divisors: [Int128] = edges.filter { $0 != 0 }
+        for _ in 0..<400 {
+            let magnitude = Int128(rng.next() >> (rng.next() % 64))
+            values.append(rng.next() % 2 == 0 ? magnitude : -magnitude)
+            let wide = magnitude * Int128(rng.next() % 1_000_000 + 1)
+            values.append(rng.next() % 2 == 0 ? wide : -wide)
+            let divisor = Int128(rng.next() >> (rng.next() % 64)) + 1
+            divisors.append(rng.next() % 4 == 0 ? -divisor : divisor)
+        }
+        for (k, value) in values.enumerated() {
+            for divisor in divisors[(k % 7)...].enumerated().filter({ $0.offset % 37 == 0 }).map(\.element) {
+                let (q, r) = FixedDecimal.quotientAndRemainder(value, divisor)
+                #expect(q == value / divisor && r == value % divisor, "\(value) / \(divisor)")
+                for mode in FixedDecimal.RoundingMode.allCases {
+                    #expect(
+                        FixedDecimal.divide(value, by: divisor, mode) == Self.rounded(value, divisor, mode),
+                        "\(value) / \(divisor) \(mode)")
+                }
+            }
+        }
+        #expect(FixedDecimal.quotientAndRemainder(Int128(Int64.min), -1).quotient == -Int128(Int64.min))
+    }
+
     @Test func division() {
         #expect(FixedDecimal(10).divided(by: 3, scale: 4, .halfEven).description == "3.3333")
         #expect(FixedDecimal(2).divided(by: 3, scale: 2, .halfUp).description == "0.67")
