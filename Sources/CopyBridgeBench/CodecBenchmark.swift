@@ -21,13 +21,17 @@ public struct CodecBenchmarkResult: Sendable {
     public var parseValidateNanoseconds: Double
     /// Build and serialise a NewOrderSingle with a reused builder and output buffer.
     public var encodeNewOrderSingleNanoseconds: Double
+    /// The same message as the agent sends it: the order's fields in tag order in a builder of
+    /// their own, the header in the session's, merged as the message is encoded.
+    public var encodeSessionNewOrderSingleNanoseconds: Double
 
     /// One JSON object on one line, keys in a fixed order.
     public var jsonLine: String {
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         return "{\"messages\":\(messages),\"iterations\":\(iterations),\"parse_ns\":\(f(parseNanoseconds)),"
             + "\"parse_validate_ns\":\(f(parseValidateNanoseconds)),"
-            + "\"encode_nos_ns\":\(f(encodeNewOrderSingleNanoseconds))}"
+            + "\"encode_nos_ns\":\(f(encodeNewOrderSingleNanoseconds)),"
+            + "\"encode_nos_session_ns\":\(f(encodeSessionNewOrderSingleNanoseconds))}"
     }
 }
 
@@ -89,9 +93,12 @@ public struct CodecBenchmark {
         let validate = time(iterations) { validatePass(decoder) }
         var encoder = NewOrderSingleEncoder()
         let encode = time(iterations) { encoder.pass(corpus.count) }
+        var sessionEncoder = NewOrderSingleEncoder()
+        let encodeSession = time(iterations) { sessionEncoder.sessionPass(corpus.count) }
         return CodecBenchmarkResult(
             messages: corpus.count, iterations: iterations, parseNanoseconds: parse / Double(count),
-            parseValidateNanoseconds: validate / Double(count), encodeNewOrderSingleNanoseconds: encode / Double(count))
+            parseValidateNanoseconds: validate / Double(count), encodeNewOrderSingleNanoseconds: encode / Double(count),
+            encodeSessionNewOrderSingleNanoseconds: encodeSession / Double(count))
     }
 
     /// Nanoseconds per call of `body`: the fastest batch of ``batchSize`` calls, after one untimed
@@ -144,6 +151,8 @@ func blackHole(_ value: Int) {
 /// buffer, reused for every order.
 struct NewOrderSingleEncoder {
     var builder = FIXMessageBuilder(msgType: "D")
+    /// The session's header builder, for ``sessionPass(_:)``.
+    var header = FIXMessageBuilder(msgType: "", byteCapacity: 128, fieldCapacity: 8)
     var out = ByteBufferAllocator().buffer(capacity: 512)
     var seq = 1
     let sendingTime = UTCTimestamp("20261126-09:30:00.123")!
@@ -172,6 +181,34 @@ struct NewOrderSingleEncoder {
             builder.set(FIXTag.transactTime, now)
             out.clear()
             bytes &+= builder.encode(into: &out)
+        }
+        return bytes
+    }
+
+    /// The same messages, byte for byte, built as the engine and the session layer build them:
+    /// the engine's fields in tag order, then the session's header in a builder of its own,
+    /// merged in as `SessionStateMachine.send` encodes.
+    mutating func sessionPass(_ count: Int) -> Int {
+        var bytes = 0
+        for _ in 0..<count {
+            seq += 1
+            let now = UTCTimestamp(nanosecondsSinceEpoch: sendingTime.nanosecondsSinceEpoch + Int64(seq) * 1_000_000)
+            builder.reset(msgType: "D")
+            builder.set(FIXTag.account, "FOLLOWER-0042")
+            builder.set(FIXTag.clOrdID, "CB-7F3A-0001-1")
+            builder.set(FIXTag.orderQty, quantity)
+            builder.set(FIXTag.ordType, market)
+            builder.set(FIXTag.side, buy)
+            builder.set(FIXTag.symbol, "EUR/USD")
+            builder.set(FIXTag.timeInForce, immediateOrCancel)
+            builder.set(FIXTag.transactTime, now)
+            header.reset(msgType: "")
+            header.set(FIXTag.msgSeqNum, seq)
+            header.set(FIXTag.senderCompID, "COPYBRIDGE")
+            header.set(FIXTag.sendingTime, now)
+            header.set(FIXTag.targetCompID, "BROKER")
+            out.clear()
+            bytes &+= builder.encode(into: &out, header: header)
         }
         return bytes
     }
