@@ -60,6 +60,50 @@ struct CopyScenarioTests {
         #expect(journaledOrders.count == 1)
     }
 
+    @Test("every order of one fill, over two sessions and both sides, is the message its journaled intent describes")
+    func everyOrderOfAFillIsTheMessageOfItsIntent() throws {
+        var gamma = BrokerSessionConfig(name: "gamma")
+        gamma.qtyUnit = .lots
+        gamma.symbolMap = SymbolMapping(suffix: ".m", removeSlash: true)
+        gamma.timeInForce = .day
+        let followers = [
+            Self.bob(), follower("carl", equity: 20_000) { $0.lotSize = 1000 },
+            follower("dave", equity: 30_000) { $0.lotSize = 1000 },
+            follower("erin", session: "gamma", equity: 40_000) { $0.lotSize = FixedDecimal(mantissa: 1, scale: 2) },
+            follower("fred", session: "gamma", equity: 50_000) {
+                $0.lotSize = FixedDecimal(mantissa: 1, scale: 2)
+                $0.reverse = true
+            },
+        ]
+        var w = try World(
+            setup(
+                followers: followers,
+                sessions: [BrokerSessionConfig(name: "alpha"), BrokerSessionConfig(name: "beta"), gamma]))
+        w.allSessionsUp()
+        let p = w.configuration.providers[0]
+        let m = Reports.executionReport(
+            execID: "X1", account: p.account, symbol: "EUR/USD", side: "1", lastQty: 100_000, lastPx: dec("1.1"),
+            cumQty: nil, ordStatus: "2", execType: "F", clOrdID: "h1", transactTime: w.now)
+        var intents: [String: OrderIntent] = [:]
+        var sent: [(String, FIXMessageBuilder)] = []
+        for action in w.engine.handle(.executionReport(session: "alpha", message: m, receivedAt: w.advance())) {
+            switch action {
+            case .journal(.order(let intent)): intents[intent.clOrdID] = intent
+            case .send(let session, let b): sent.append((session, b))
+            default: break
+            }
+        }
+        #expect(sent.count == 5)
+        for (session, b) in sent {
+            let intent = try #require(intents[b[11]!])
+            #expect(session == intent.session)
+            #expect(b.encoded() == CopyEngine.newOrderSingle(intent).encoded(), "\(intent)")
+        }
+        let gammaSides = sent.filter { $0.0 == "gamma" }.compactMap { $0.1[54] }
+        #expect(gammaSides.sorted() == ["1", "2"], "fred copies in reverse")
+        #expect(sent.allSatisfy { $0.0 != "gamma" || $0.1[55] == "EURUSD.m" })
+    }
+
     @Test func providerPartialFillsBecomeProportionalIncrementsAndRemaindersAccumulate() throws {
         var w = try World(setup(followers: [Self.bob { $0.lotSize = 5000 }]))
         w.allSessionsUp()
