@@ -75,14 +75,16 @@ public enum EngineAction: Sendable {
     case journal(JournalRecord)
     /// A message for the session layer, which adds the header (8, 9, 34, 49, 52, 56) and trailer.
     case send(session: String, message: FIXMessageBuilder)
-    case decision(CopyDecision)
+    // The three largest payloads are boxed: every action takes the size of the largest one, and
+    // a copy to a thousand followers is two thousand journal records and sends.
+    indirect case decision(CopyDecision)
     case followerStateChanged(followerID: String, status: FollowerStatus)
     /// A fill in a follower's account: a copy, or one he made himself (`isCopy == false`).
-    case fill(FollowerFill)
+    indirect case fill(FollowerFill)
     case sessionPhaseChanged(session: String, phase: SessionPhase)
     /// A breaker tripped or was reset, or suspicious activity was seen: log it, journal it in the
     /// audit trail and count it in metrics. (The breaker's state itself is in a `.breaker` record.)
-    case alert(RiskAlert)
+    indirect case alert(RiskAlert)
 }
 
 /// A risk event for the operator.
