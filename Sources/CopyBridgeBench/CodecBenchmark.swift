@@ -161,12 +161,17 @@ struct NewOrderSingleEncoder {
     let immediateOrCancel: Character = "3"
     let quantity = FixedDecimal(mantissa: 125_000, scale: 2)
 
+    /// Starts the next message: its sequence number, an empty builder and its sending time.
+    mutating func nextMessage() -> UTCTimestamp {
+        seq += 1
+        builder.reset(msgType: "D")
+        return UTCTimestamp(nanosecondsSinceEpoch: sendingTime.nanosecondsSinceEpoch + Int64(seq) * 1_000_000)
+    }
+
     mutating func pass(_ count: Int) -> Int {
         var bytes = 0
         for _ in 0..<count {
-            seq += 1
-            let now = UTCTimestamp(nanosecondsSinceEpoch: sendingTime.nanosecondsSinceEpoch + Int64(seq) * 1_000_000)
-            builder.reset(msgType: "D")
+            let now = nextMessage()
             builder.set(FIXTag.msgSeqNum, seq)
             builder.set(FIXTag.senderCompID, "COPYBRIDGE")
             builder.set(FIXTag.sendingTime, now)
@@ -191,9 +196,7 @@ struct NewOrderSingleEncoder {
     mutating func sessionPass(_ count: Int) -> Int {
         var bytes = 0
         for _ in 0..<count {
-            seq += 1
-            let now = UTCTimestamp(nanosecondsSinceEpoch: sendingTime.nanosecondsSinceEpoch + Int64(seq) * 1_000_000)
-            builder.reset(msgType: "D")
+            let now = nextMessage()
             builder.set(FIXTag.account, "FOLLOWER-0042")
             builder.set(FIXTag.clOrdID, "CB-7F3A-0001-1")
             builder.set(FIXTag.orderQty, quantity)

@@ -580,47 +580,67 @@ public struct FIXMessageBuilder: Sendable {
         return msgType.withUTF8 { msgType in
             beginString.withUTF8 { beginString in
                 let bodyLength = 3 + msgType.count + 1 + (headerBytes?.count ?? 0) + bodyBytes.count
-                let total = 2 + beginString.count + 1 + 2 + decimalDigits(bodyLength) + 1 + bodyLength + 7
-                return out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { p in
-                    let base = p.baseAddress!
-                    var o = 0
-                    @inline(__always) func put(_ b: UInt8) {
-                        base.storeBytes(of: b, toByteOffset: o, as: UInt8.self)
-                        o += 1
+                return writeFrame(beginString, msgType, bodyLength: bodyLength, into: &out) { base, start in
+                    var o = start
+                    if let headerBytes, let from = headerBytes.baseAddress {
+                        (base + o).copyMemory(from: from, byteCount: headerBytes.count)
+                        o += headerBytes.count
                     }
-                    @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
-                        if let from = bytes.baseAddress, bytes.count > 0 {
-                            (base + o).copyMemory(from: from, byteCount: bytes.count)
-                        }
-                        o += bytes.count
+                    if let from = bodyBytes.baseAddress {
+                        (base + o).copyMemory(from: from, byteCount: bodyBytes.count)
+                        o += bodyBytes.count
                     }
-                    put(UInt8(ascii: "8"))
-                    put(UInt8(ascii: "="))
-                    put(UnsafeRawBufferPointer(beginString))
-                    put(SOH)
-                    put(UInt8(ascii: "9"))
-                    put(UInt8(ascii: "="))
-                    o = writeInt(bodyLength, to: p, at: o)
-                    put(SOH)
-                    put(UInt8(ascii: "3"))
-                    put(UInt8(ascii: "5"))
-                    put(UInt8(ascii: "="))
-                    put(UnsafeRawBufferPointer(msgType))
-                    put(SOH)
-                    if let headerBytes { put(headerBytes) }
-                    put(bodyBytes)
-                    let sum = FIXFrameDecoder.checksum(UnsafeRawBufferPointer(rebasing: p[0..<o]))
-                    put(UInt8(ascii: "1"))
-                    put(UInt8(ascii: "0"))
-                    put(UInt8(ascii: "="))
-                    put(UInt8(truncatingIfNeeded: sum / 100) &+ UInt8(ascii: "0"))
-                    put(UInt8(truncatingIfNeeded: (sum / 10) % 10) &+ UInt8(ascii: "0"))
-                    put(UInt8(truncatingIfNeeded: sum % 10) &+ UInt8(ascii: "0"))
-                    put(SOH)
-                    precondition(o == total, "encoder size mismatch")
                     return o
                 }
             }
+        }
+    }
+
+    /// Writes a message's frame into `out`: BeginString, BodyLength (`bodyLength`, which counts
+    /// MsgType's field too) and MsgType, then the fields `writeFields` puts at the pointer it is
+    /// given at the offset it is given (returning the offset after them), then CheckSum. Returns
+    /// the number of bytes written.
+    @inline(__always)
+    static func writeFrame(
+        _ beginString: UnsafeBufferPointer<UInt8>, _ msgType: UnsafeBufferPointer<UInt8>, bodyLength: Int,
+        into out: inout ByteBuffer, _ writeFields: (UnsafeMutableRawPointer, Int) -> Int
+    ) -> Int {
+        let total = 2 + beginString.count + 1 + 2 + decimalDigits(bodyLength) + 1 + bodyLength + 7
+        return out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { p in
+            let base = p.baseAddress!
+            var o = 0
+            @inline(__always) func put(_ b: UInt8) {
+                base.storeBytes(of: b, toByteOffset: o, as: UInt8.self)
+                o += 1
+            }
+            @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
+                copy(bytes, to: base + o)
+                o += bytes.count
+            }
+            put(UInt8(ascii: "8"))
+            put(UInt8(ascii: "="))
+            put(UnsafeRawBufferPointer(beginString))
+            put(SOH)
+            put(UInt8(ascii: "9"))
+            put(UInt8(ascii: "="))
+            o = writeInt(bodyLength, to: p, at: o)
+            put(SOH)
+            put(UInt8(ascii: "3"))
+            put(UInt8(ascii: "5"))
+            put(UInt8(ascii: "="))
+            put(UnsafeRawBufferPointer(msgType))
+            put(SOH)
+            o = writeFields(base, o)
+            let sum = FIXFrameDecoder.checksum(UnsafeRawBufferPointer(rebasing: p[0..<o]))
+            put(UInt8(ascii: "1"))
+            put(UInt8(ascii: "0"))
+            put(UInt8(ascii: "="))
+            put(UInt8(truncatingIfNeeded: sum / 100) &+ UInt8(ascii: "0"))
+            put(UInt8(truncatingIfNeeded: (sum / 10) % 10) &+ UInt8(ascii: "0"))
+            put(UInt8(truncatingIfNeeded: sum % 10) &+ UInt8(ascii: "0"))
+            put(SOH)
+            precondition(o == total, "encoder size mismatch")
+            return o
         }
     }
 
@@ -710,48 +730,18 @@ public struct FIXMessageBuilder: Sendable {
                         keys[j + 1] = k
                     }
                 }
-                let total =
-                    2 + beginString.count + 1 + 2 + FIXMessageBuilder.decimalDigits(bodyLength) + 1 + bodyLength + 7
-                return out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { p in
-                    let base = p.baseAddress!
-                    var o = 0
-                    @inline(__always) func put(_ b: UInt8) {
-                        base.storeBytes(of: b, toByteOffset: o, as: UInt8.self)
-                        o += 1
-                    }
-                    @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
-                        FIXMessageBuilder.copy(bytes, to: base + o)
-                        o += bytes.count
-                    }
-                    put(UInt8(ascii: "8"))
-                    put(UInt8(ascii: "="))
-                    put(UnsafeRawBufferPointer(beginString))
-                    put(SOH)
-                    put(UInt8(ascii: "9"))
-                    put(UInt8(ascii: "="))
-                    o = FIXMessageBuilder.writeInt(bodyLength, to: p, at: o)
-                    put(SOH)
-                    put(UInt8(ascii: "3"))
-                    put(UInt8(ascii: "5"))
-                    put(UInt8(ascii: "="))
-                    put(UnsafeRawBufferPointer(msgType))
-                    put(SOH)
+                return FIXMessageBuilder.writeFrame(beginString, msgType, bodyLength: bodyLength, into: &out) {
+                    base, start in
+                    var o = start
                     for i in 0..<kept {
                         // The bytes hold every field as it goes on the wire: one copy a field.
                         let (e, from) = entry(Int(keys[i] & 0x07FF_FFFF))
-                        put(
-                            UnsafeRawBufferPointer(
-                                start: from + (Int(e.start) - Int(e.prefix)), count: Int(e.prefix) + Int(e.length) + 1))
+                        let count = Int(e.prefix) + Int(e.length) + 1
+                        FIXMessageBuilder.copy(
+                            UnsafeRawBufferPointer(start: from + (Int(e.start) - Int(e.prefix)), count: count),
+                            to: base + o)
+                        o += count
                     }
-                    let sum = FIXFrameDecoder.checksum(UnsafeRawBufferPointer(rebasing: p[0..<o]))
-                    put(UInt8(ascii: "1"))
-                    put(UInt8(ascii: "0"))
-                    put(UInt8(ascii: "="))
-                    put(UInt8(truncatingIfNeeded: sum / 100) &+ UInt8(ascii: "0"))
-                    put(UInt8(truncatingIfNeeded: (sum / 10) % 10) &+ UInt8(ascii: "0"))
-                    put(UInt8(truncatingIfNeeded: sum % 10) &+ UInt8(ascii: "0"))
-                    put(SOH)
-                    precondition(o == total, "encoder size mismatch")
                     return o
                 }
             }
