@@ -201,8 +201,8 @@ public struct FIXMessageBuilder: Sendable {
     mutating func appendEntry(
         _ tag: Int, replacing: Bool, maxBytes: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int
     ) {
-        precondition(
-            tag > 0 && tag <= UInt32.max && tag != 8 && tag != 9 && tag != 10, "tag \(tag) is written by the encoder")
+        precondition(tag > 0 && tag <= UInt32.max, "tag \(tag) is out of range")
+        precondition(tag != 8 && tag != 9 && tag != 10, "tag \(tag) is written by the encoder")
         // `tag=` (11 bytes at most), the value, and its SOH.
         let s = writableStorage(bytes: maxBytes + 12)
         let prefix = FIXMessageBuilder.putTagPrefix(
