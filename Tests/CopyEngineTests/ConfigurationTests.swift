@@ -1,4 +1,5 @@
 import FIXCore
+import TestSupport
 import Testing
 
 @testable import CopyEngine
@@ -227,6 +228,34 @@ struct ClOrdIDTests {
             ClOrdIDScheme.make(prefix: "CB-PROD-01234X", "beta", "alpha", "EXEC-1", "bob", attempt: 1295)
                 == "CB-PROD-01234XVOWXK0KnlOTCnKM3ZZ")
         #expect(ClOrdIDScheme.make(prefix: "CB", "s", "E7", "b", "f", attempt: 37) == "CBnV7KhLkptxmwHrSY11")
+    }
+
+    @Test("the digits are the hash's two halves in base 62, one digit at a time, for any input and attempt")
+    func digitsAreBase62OfTheHash() {
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<2_000 {
+            var hasher = ClOrdIDHasher()
+            hasher.feed("S\(rng.next())")
+            hasher.feed(String(repeating: "x", count: Int(rng.next() % 40)))
+            let attempt = Int(rng.next() % UInt64(ClOrdIDScheme.maximumAttempt + 1))
+            var state = hasher.h
+            let (first, second) = state.finalize128()
+            var high = first % 839_299_365_868_340_224
+            var low = second % 56_800_235_584
+            var digits = [UInt8](repeating: 0, count: 18)
+            for i in (0..<10).reversed() {
+                digits[i] = alphabet[Int(high % 62)]
+                high /= 62
+            }
+            for i in (10..<16).reversed() {
+                digits[i] = alphabet[Int(low % 62)]
+                low /= 62
+            }
+            digits[16] = alphabet[attempt / 36]
+            digits[17] = alphabet[attempt % 36]
+            #expect(hasher.clOrdID(prefix: "CB", attempt: attempt) == "CB" + String(decoding: digits, as: UTF8.self))
+        }
     }
 
     /// The reference implementation's first and sixteenth 128-bit test vectors (key 00...0f).
