@@ -750,15 +750,15 @@ public struct FIXMessageBuilder: Sendable {
 
     /// The serialised message as bytes.
     public func encoded() -> ByteBuffer {
-        var out = ByteBufferAllocator().buffer(capacity: 64 + byteCount + entryCount * 6)
+        // The bytes hold every field's tag and SOH already; 64 more hold 8, 9, 35 and 10.
+        var out = ByteBufferAllocator().buffer(capacity: 64 + byteCount)
         encode(into: &out)
         return out
     }
 
     /// The serialised message with `header`'s fields added, as ``encode(into:header:)`` writes it.
     public func encoded(header: FIXMessageBuilder) -> ByteBuffer {
-        let fields = entryCount + header.entryCount
-        var out = ByteBufferAllocator().buffer(capacity: 64 + byteCount + header.byteCount + fields * 6)
+        var out = ByteBufferAllocator().buffer(capacity: 64 + byteCount + header.byteCount)
         encode(into: &out, header: header)
         return out
     }
