@@ -12,10 +12,7 @@ struct CopyBenchCommand: ParsableCommand {
             For 1, 100 and 1 000 followers over 4 broker sessions, or --followers N; one JSON line per \
             configuration, in nanoseconds. `interrupted_ns` is the time the machine took from a window \
             as long as the median sample (interrupts, other tasks, a descheduled virtual CPU), measured \
-            after every sample: the baseline for the tail percentiles. `reference_ns` is a fixed workload \
-            as long as the median warm-up sample (a walk through 8 MiB), timed after every sample: how \
-            fast the machine ran just then; `last_at_reference_speed_ns` scales each sample by it, the \
-            tail the copy would have at the machine's median speed. \
+            after every sample: the baseline for the tail percentiles. \
             `bench loopback` measures the whole agent over TCP.
             """
     )
@@ -38,7 +35,7 @@ struct CopyBenchCommand: ParsableCommand {
         help: ArgumentHelp(
             """
             Also write every sample, in the order taken, to this CSV file (followers, sample, \
-            first_ns, last_ns, interrupted_ns, reference_ns).
+            first_ns, last_ns, interrupted_ns).
             """, valueName: "path"))
     var samplesCSV: String?
 

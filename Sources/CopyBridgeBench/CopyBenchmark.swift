@@ -44,13 +44,6 @@ public struct CopyBenchmarkResult: Sendable {
     /// sample's reports: with many followers, a signal brings as many reports, and the engine is
     /// busy with them until the last is handled.
     public var report: LatencyPercentiles
-    /// The duration of a fixed reference workload as long as the median warm-up sample, run after
-    /// every sample by a ``ReferenceMeter``: how fast the machine was just then. Interruptions are
-    /// only part of a shared host's tail; in its slow periods everything runs slower.
-    public var reference: LatencyPercentiles
-    /// `last` with each sample scaled by how much slower or faster than its median the reference
-    /// ran right after it: the tail the copy path would have at the machine's median speed.
-    public var lastAtReferenceSpeed: LatencyPercentiles
     /// Every timed sample in the order taken, in nanoseconds.
     public var series: [CopySample] = []
 
@@ -59,8 +52,7 @@ public struct CopyBenchmarkResult: Sendable {
         "{\"bench\":\"copy\",\"followers\":\(followers),\"sessions\":\(sessions),\"cold\":\(cold),"
             + "\"samples\":\(samples),"
             + "\"orders_per_sample\":\(ordersPerSample),\"first_ns\":\(first.json),\"last_ns\":\(last.json),"
-            + "\"interrupted_ns\":\(interrupted.json),\"report_ns\":\(report.json),"
-            + "\"reference_ns\":\(reference.json),\"last_at_reference_speed_ns\":\(lastAtReferenceSpeed.json)}"
+            + "\"interrupted_ns\":\(interrupted.json),\"report_ns\":\(report.json)}"
     }
 }
 
@@ -69,20 +61,17 @@ public struct CopySample: Sendable, Equatable {
     public var first: Int64
     public var last: Int64
     public var interrupted: Int64
-    public var reference: Int64
 }
 
 extension CopyBenchmarkResult {
     /// The header of ``csvRows``.
-    public static let csvHeader = "followers,sample,first_ns,last_ns,interrupted_ns,reference_ns"
+    public static let csvHeader = "followers,sample,first_ns,last_ns,interrupted_ns"
 
     /// One line per sample, in the order taken: to see when the slow ones came (together, in a
     /// period when the machine was slower, or spread out).
     public var csvRows: String {
-        series.enumerated().map { i, s in
-            "\(followers),\(i),\(s.first),\(s.last),\(s.interrupted),\(s.reference)"
-        }
-        .joined(separator: "\n")
+        series.enumerated().map { i, s in "\(followers),\(i),\(s.first),\(s.last),\(s.interrupted)" }
+            .joined(separator: "\n")
     }
 }
 
@@ -95,8 +84,7 @@ extension CopyBenchmarkResult {
 /// written. Journal records are produced but not persisted (that is the driver's I/O). Between
 /// samples, untimed, the broker side fills every order, so books and positions stay realistic
 /// and the provider alternates between buying and selling 100 000. After every sample an
-/// ``InterruptionMeter`` measures what the machine took from a window as long as the median sample,
-/// and a ``ReferenceMeter`` how fast it ran.
+/// ``InterruptionMeter`` measures what the machine took from a window as long as the median sample.
 public struct CopyBenchmark {
     public let followers: Int
     public let sessions: Int
@@ -224,7 +212,6 @@ public struct CopyBenchmark {
         var ordersPerSample = 0
         series.reserveCapacity(iterations)
         var meter = InterruptionMeter()
-        var reference = ReferenceMeter()
         let eviction = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(evictionBytes, 64), alignment: 64)
         eviction.initializeMemory(as: UInt8.self, repeating: 0)
         defer { eviction.deallocate() }
@@ -263,15 +250,12 @@ public struct CopyBenchmark {
             if k < warmup {
                 warmupSamples.append(Self.nanoseconds(last))
             } else {
-                if k == warmup {
-                    meter.window = LatencyPercentiles(warmupSamples + [Self.nanoseconds(last)]).p50
-                    reference.calibrate(toLast: meter.window)
-                }
+                if k == warmup { meter.window = LatencyPercentiles(warmupSamples + [Self.nanoseconds(last)]).p50 }
                 ordersPerSample = Swift.max(ordersPerSample, sent)
                 series.append(
                     CopySample(
                         first: Self.nanoseconds(first ?? last), last: Self.nanoseconds(last),
-                        interrupted: meter.measure(), reference: reference.measure()))
+                        interrupted: meter.measure()))
             }
             // Untimed: the brokers fill everything that was sent. Only the engine's part is timed.
             var reportTime = Duration.zero
@@ -297,8 +281,7 @@ public struct CopyBenchmark {
             followers: followers, cold: evictionBytes > 0, sessions: sessions, samples: iterations,
             ordersPerSample: ordersPerSample, first: LatencyPercentiles(series.map(\.first)),
             last: LatencyPercentiles(series.map(\.last)), interrupted: LatencyPercentiles(series.map(\.interrupted)),
-            report: LatencyPercentiles(reportSamples), reference: LatencyPercentiles(series.map(\.reference)),
-            lastAtReferenceSpeed: LatencyPercentiles(ReferenceMeter.atMedianSpeed(series)), series: series)
+            report: LatencyPercentiles(reportSamples), series: series)
     }
 
     /// Writes one byte in every cache line of `buffer`, pushing everything else out of the caches.
@@ -363,82 +346,6 @@ struct InterruptionMeter {
             let elapsed = CopyBenchmark.nanoseconds(clock.now - start)
             gaps.add(elapsed)
             if elapsed >= window { return gaps.lost }
-        }
-    }
-}
-
-/// How fast the machine runs from moment to moment: a fixed workload, timed. It walks a random
-/// cycle through 8 MiB, more than this core's second-level cache and less than the shared
-/// third, as the copy to a thousand followers works through its followers' state, its orders and
-/// its messages; so it slows down as the copy path does when other tenants contend for the shared
-/// cache and memory, and it stops with it when the thread does not run. (A walk that stayed in
-/// the core's own caches slowed down 1.1–1.2 times in the copy's slow periods, where the copy ran
-/// 1.5–2.8 times slower; this one 1.4–1.5 times.) It touches no state of the engine's and
-/// allocates nothing while it runs.
-struct ReferenceMeter {
-    static let slots = 1 << 21
-
-    /// The cycle: `next[i]` is the slot after `i`, one cycle through every slot.
-    private let next: [UInt32]
-    /// Steps of the walk per measurement.
-    private(set) var steps = 1_000
-    /// What the walks mixed, added up: every walk's result is used, so none is optimised away.
-    private(set) var mixed: UInt64 = 0
-
-    init() {
-        // Any random cycle will do: the walk's cost is its cache misses, the same for each.
-        let order = Array(0..<UInt32(Self.slots)).shuffled()
-        var next = [UInt32](repeating: 0, count: Self.slots)
-        for i in 0..<order.count { next[Int(order[i])] = order[(i + 1) % order.count] }
-        self.next = next
-    }
-
-    /// Chooses the number of steps so that one measurement takes about `nanoseconds` now (the
-    /// median of the warm-up samples). A step costs more the more of the cycle a walk covers, so
-    /// the count is corrected a few times from a measurement of the count before.
-    mutating func calibrate(toLast nanoseconds: Int64) {
-        let target = Swift.max(nanoseconds, 1)
-        steps = 4_096
-        for _ in 0..<4 {
-            var fastest = Int64.max
-            for _ in 0..<3 { fastest = Swift.min(fastest, measure()) }
-            steps = Swift.max(1, Int(Int64(steps) * target / Swift.max(fastest, 1)))
-        }
-    }
-
-    /// Runs the workload once and returns its duration in nanoseconds.
-    mutating func measure() -> Int64 {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let steps = steps
-        mixed &+= next.withUnsafeBufferPointer { next in
-            var slot: UInt32 = 0
-            var mix: UInt64 = 0
-            for _ in 0..<steps {
-                slot = next[Int(slot)]
-                mix = (mix ^ UInt64(slot)) &* 0x9E37_79B9_7F4A_7C15
-            }
-            return mix
-        }
-        return CopyBenchmark.nanoseconds(clock.now - start)
-    }
-
-    /// The number of steps from slot 0 back to it: the whole table when `next` is one cycle.
-    func cycleLength() -> Int {
-        var slot = next[0]
-        var length = 1
-        while slot != 0 && length <= Self.slots {
-            slot = next[Int(slot)]
-            length += 1
-        }
-        return length
-    }
-
-    /// Each sample's `last` scaled by the reference's median over the reference measured after it.
-    static func atMedianSpeed(_ series: [CopySample]) -> [Int64] {
-        let median = LatencyPercentiles(series.map(\.reference)).p50
-        return series.map { s in
-            Int64((Double(s.last) * Double(median) / Double(Swift.max(s.reference, 1))).rounded())
         }
     }
 }

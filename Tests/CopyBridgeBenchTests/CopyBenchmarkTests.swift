@@ -26,19 +26,13 @@ struct CopyBenchmarkTests {
         #expect(result.interrupted.p50 >= 0 && result.interrupted.p50 <= result.interrupted.p99)
         #expect((json["report_ns"] as? [String: Any])?["p50"] as? Int == Int(result.report.p50))
         #expect(result.report.p50 > 0 && result.report.p50 <= result.report.p99)
-        #expect((json["reference_ns"] as? [String: Any])?["p50"] as? Int == Int(result.reference.p50))
-        #expect(
-            (json["last_at_reference_speed_ns"] as? [String: Any])?["p99"] as? Int
-                == Int(result.lastAtReferenceSpeed.p99))
-        #expect(result.reference.p50 > 0)
-        #expect(LatencyPercentiles(ReferenceMeter.atMedianSpeed(result.series)) == result.lastAtReferenceSpeed)
         #expect(result.series.count == 20)
         #expect(LatencyPercentiles(result.series.map(\.last)) == result.last)
         #expect(LatencyPercentiles(result.series.map(\.first)) == result.first)
         let rows = result.csvRows.split(separator: "\n")
-        #expect(rows.count == 20 && CopyBenchmarkResult.csvHeader.split(separator: ",").count == 6)
+        #expect(rows.count == 20 && CopyBenchmarkResult.csvHeader.split(separator: ",").count == 5)
         let s = result.series[7]
-        #expect(rows[7] == "12,7,\(s.first),\(s.last),\(s.interrupted),\(s.reference)")
+        #expect(rows[7] == "12,7,\(s.first),\(s.last),\(s.interrupted)")
     }
 
     @Test("the interruption meter adds up the gaps between clock readings longer than 500 ns")
@@ -53,34 +47,6 @@ struct CopyBenchmarkTests {
         let lost = meter.measure()
         #expect(clock.now - start >= .microseconds(200))
         #expect(lost >= 0 && lost <= CopyBenchmark.nanoseconds(clock.now - start))
-    }
-
-    @Test("a sample is scaled by how much slower or faster than its median the reference ran after it")
-    func referenceSpeed() {
-        let series = [
-            CopySample(first: 1, last: 1_000, interrupted: 0, reference: 500),
-            CopySample(first: 1, last: 3_000, interrupted: 0, reference: 1_000),
-            CopySample(first: 1, last: 1_200, interrupted: 0, reference: 1_000),
-            CopySample(first: 1, last: 900, interrupted: 0, reference: 1_500),
-        ]
-        // The reference's median (nearest rank) is 1 000: the first sample ran at twice the
-        // median speed, the last at two thirds of it.
-        #expect(ReferenceMeter.atMedianSpeed(series) == [2_000, 3_000, 1_200, 600])
-    }
-
-    @Test("the reference walk is one cycle through every slot, and calibrates to the time it is given")
-    func referenceWalk() {
-        var meter = ReferenceMeter()
-        #expect(meter.cycleLength() == ReferenceMeter.slots)
-        meter.calibrate(toLast: 2_000_000)
-        let fast = meter.steps
-        meter.calibrate(toLast: 200_000)
-        // Ten times shorter, give or take what the host does meanwhile.
-        #expect(meter.steps > 0 && meter.steps < fast)
-        var taken: [Int64] = []
-        for _ in 0..<3 { taken.append(meter.measure()) }
-        #expect(taken.allSatisfy { $0 > 0 })
-        #expect(meter.mixed != 0)
     }
 
     @Test("percentiles are nearest-rank")
