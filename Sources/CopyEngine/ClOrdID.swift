@@ -1,6 +1,6 @@
-/// Deterministic ClOrdIDs: `prefix + 16 base62 characters + 2 base36 characters`.
+/// Deterministic ClOrdIDs: `prefix + 13 base62 characters + 2 base36 characters`.
 ///
-/// The 16 characters are 95 bits of a keyed hash (SipHash-2-4-128 with a fixed key) of the signal
+/// The 13 characters are 77 bits of a keyed hash (SipHash-2-4-128 with a fixed key) of the signal
 /// (provider session and ExecID, or a synthetic signal), the follower's session and the follower
 /// (or the block's symbol and side); the last two characters are the attempt number.
 ///
@@ -9,15 +9,22 @@
 /// - Unique per broker across restarts: ExecIDs are unique at the provider's broker, follower
 ///   IDs are unique in the configuration, and attempts count up per signal and follower (their
 ///   counters are rebuilt from the journal). Even without a journal, two different inputs
-///   collide with probability about n²/2⁹⁶ (10⁻¹⁷ for a billion orders); the engine still
-///   checks every new ID against the orders it knows.
-/// - Short: 18 characters plus an optional prefix of at most 14 (≤ 32 in all). Brokers cap
+///   collide with probability about n²/2⁷⁸ (10⁻¹¹ for a million orders, 10⁻⁶ for a billion);
+///   the engine still checks every new ID against the orders it knows, and brokers check
+///   uniqueness among orders far fewer than that.
+/// - Short: 15 characters plus an optional prefix of at most 14 (≤ 29 in all). Brokers cap
 ///   ClOrdID length (20 on several venues and MT bridges, 32 or 36 on most others); without a
-///   prefix the ID fits all of them, and a raw ExecID (often 30–40 characters) would not.
+///   prefix the ID fits all of them, and a raw ExecID (often 30–40 characters) would not. And 15
+///   bytes is what a Swift String holds inline: an ID without a prefix costs no allocation and
+///   no reference counting, which a thousand followers' orders per signal would pay for.
 /// - Fixed width, ASCII alphanumeric: safe in every broker's ClOrdID field and in file names.
+///
+/// The scheme first had 16 hash characters: 10 digits from one half of the hash and 6 from the
+/// other, of which these are the 10 and the last 3. A journal written with 16 replays as after a
+/// change of `ClOrdIDPrefix`: its orders are adopted as journaled and keep their IDs.
 public enum ClOrdIDScheme {
     /// Characters of the hash part.
-    public static let hashLength = 16
+    public static let hashLength = 13
     /// Characters of the attempt part.
     public static let attemptLength = 2
     /// The largest attempt number: 36² − 1.
@@ -65,12 +72,12 @@ public struct ClOrdIDHasher: Sendable {
         precondition(attempt >= 0 && attempt <= ClOrdIDScheme.maximumAttempt, "attempt \(attempt) out of range")
         var state = h
         let (first, second) = state.finalize128()
-        // 10 digits from one half and 6 from the other: 59.5 + 35.7 bits, all in 64-bit arithmetic.
+        // 10 digits from one half and 3 from the other: 59.5 + 17.9 bits, all in 64-bit arithmetic.
         let high = first % 839_299_365_868_340_224  // 62^10
-        let low = second % 56_800_235_584  // 62^6
-        // Two digits at a time from a table of the 3 844 pairs, in four runs (6 + 4 + 4 + 2
-        // digits) whose chains of dependent divisions overlap in the CPU. Same digits.
-        var runs = (high / 14_776_336, high % 14_776_336, low / 3844, low % 3844)  // 62^4, 62^2
+        let low = second % 238_328  // 62^3
+        // Two digits at a time from a table of the 3 844 pairs, in two runs (6 + 4 digits) whose
+        // chains of dependent divisions overlap in the CPU, then the other half's three.
+        var runs = (high / 14_776_336, high % 14_776_336)  // 62^4
         let prefixCount = prefix.utf8.count
         return String(unsafeUninitializedCapacity: prefixCount + ClOrdIDScheme.hashLength + ClOrdIDScheme.attemptLength)
         {
@@ -90,12 +97,13 @@ public struct ClOrdIDHasher: Sendable {
                     runs.0 /= 3844
                     if k < 2 {
                         pair(runs.1 % 3844, at: 8 - 2 * k)
-                        pair(runs.2 % 3844, at: 12 - 2 * k)
                         runs.1 /= 3844
-                        runs.2 /= 3844
                     }
                 }
-                pair(runs.3, at: 14)
+                pair(low / 62, at: 10)
+                // The pair (0, d) holds digit d in its second byte.
+                let last = UInt8(truncatingIfNeeded: pairs[Int(low % 62)] >> 8)
+                base.storeBytes(of: last, toByteOffset: 12, as: UInt8.self)
                 // The attempt's two base-36 digits are base-62 digits too.
                 pair(UInt64(attempt / 36 * 62 + attempt % 36), at: ClOrdIDScheme.hashLength)
                 return o + ClOrdIDScheme.hashLength + ClOrdIDScheme.attemptLength

@@ -20,7 +20,7 @@ struct CopyScenarioTests {
         let orders = w.orders(on: "beta")
         try #require(orders.count == 1)
         let nos = orders[0]
-        #expect(nos[11]!.utf8.count == 18)
+        #expect(nos[11]!.utf8.count == 15)
         #expect(nos[1] == "BOB-07")
         #expect(nos[55] == "EUR/USD")
         #expect(nos[54] == "1")

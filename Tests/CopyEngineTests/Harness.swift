@@ -230,7 +230,8 @@ enum CrashPoint {
 /// A driver around the engine: persists journal records, hands sends to the broker, feeds the
 /// broker's answers back, and can crash and recover.
 struct World {
-    let configuration: CopyEngineConfiguration
+    /// What the engine is built from, also after a crash (a test may change it in between).
+    var configuration: CopyEngineConfiguration
     var engine: CopyEngine
     var broker = SimBroker()
     var journal: [JournalRecord] = []

@@ -63,6 +63,27 @@ struct RecoveryTests {
         #expect(w.fills.filter(\.isCopy).reduce(FixedDecimal(0)) { $0 + $1.quantity } == 10_000)
     }
 
+    /// Orders journaled under other ClOrdIDs than the engine derives now (an earlier ID scheme, or
+    /// a changed ClOrdIDPrefix) are adopted as journaled and settled under their own IDs: nothing
+    /// is sent again.
+    @Test(arguments: [1, 3])
+    func ordersJournaledUnderOtherIDsAreAdoptedNotResent(delivered: Int) throws {
+        var w = try World(Self.bobConfig())
+        w.broker.policy = { _, _ in [.ack, .fill(3000), .fill(3000), .fill(nil)] }
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000", pumpAfter: false)
+        w.pump(limit: delivered)
+        let sent = w.sentClOrdIDs
+        w.broker.outbox.removeAll()
+        w.configuration.sessions[1].clOrdIDPrefix = "CB"
+        w.crashAndRecover()
+        Self.expectExactlyOnce(w, position: 10_000, orders: 1)
+        #expect(w.sentClOrdIDs == sent)
+        // Settled under the journaled ID, which the new prefix would not have derived.
+        #expect(w.broker.statusRequests == sent)
+        #expect(sent.allSatisfy { !$0.hasPrefix("CB") })
+    }
+
     @Test func resentReportsAfterRecoveryAreNotCountedTwice() throws {
         var w = try World(Self.bobConfig())
         w.allSessionsUp()
