@@ -221,7 +221,9 @@ public struct CopyEngine: Sendable {
     // MARK: Journal and actions
 
     /// Appends a journal record, preceded by any mark the engine read since it was journaled.
-    mutating func journal(_ record: JournalRecord) {
+    /// `consuming`: the record moves into the action list; borrowed, it was copied there through
+    /// the enum's value witness and the caller's temporary destroyed, per order of a copy.
+    mutating func journal(_ record: consuming JournalRecord) {
         if !dirtyMarks.isEmpty {
             for s in dirtyMarks.sorted() {
                 if let m = marks[s] {
@@ -243,7 +245,7 @@ public struct CopyEngine: Sendable {
                 receivedAt: c.receivedAt))
     }
 
-    mutating func decide(_ decision: CopyDecision) {
+    mutating func decide(_ decision: consuming CopyDecision) {
         actions.append(.decision(decision))
     }
 
