@@ -259,19 +259,31 @@ public struct CopyEngine: Sendable {
         return s
     }
 
+    /// What session `si` calls symbol `s` and its contract size, learned on first use.
     mutating func sessionSymbol(_ si: Int, _ s: Int) -> SessionSymbol {
-        if s < sessions[si].symbols.count, let known = sessions[si].symbols[s] { return known }
+        ensureSessionSymbol(si, s)
+        return sessions[si].symbols[s]
+    }
+
+    /// The contract size of symbol `s` on session `si`, read in place: a copied ``SessionSymbol``
+    /// costs a retain and a release of its bytes, on every order and every fill.
+    mutating func contractSize(_ si: Int, _ s: Int) -> FixedDecimal {
+        ensureSessionSymbol(si, s)
+        return sessions[si].symbols[s].contractSize
+    }
+
+    mutating func ensureSessionSymbol(_ si: Int, _ s: Int) {
+        if s < sessions[si].symbols.count && sessions[si].symbols[s].known { return }
         let name = symbols.names[s]
         let config = sessions[si].config
         let broker = config.symbolMap.brokerSymbol(for: name)
         let info = SessionSymbol(
             brokerSymbol: broker, brokerSymbolBytes: Array(broker.utf8), contractSize: config.contractSize(for: name))
         if sessions[si].symbols.count <= s {
-            sessions[si].symbols.append(contentsOf: repeatElement(nil, count: s + 1 - sessions[si].symbols.count))
+            sessions[si].symbols.append(contentsOf: repeatElement(.unknown, count: s + 1 - sessions[si].symbols.count))
         }
         sessions[si].symbols[s] = info
         if brokerSymbolIDs[si][info.brokerSymbol] == nil { brokerSymbolIDs[si][info.brokerSymbol] = s }
-        return info
     }
 
     mutating func ensureProviderSymbol(_ p: Int, _ s: Int) {

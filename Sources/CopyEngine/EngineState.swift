@@ -71,6 +71,11 @@ struct SessionSymbol {
     let brokerSymbolBytes: [UInt8]
     /// Units per broker quantity unit.
     let contractSize: FixedDecimal
+    /// False for the placeholder of a symbol the session has not used yet: a non-optional array
+    /// element's fields read in place, where an optional's are read from a copy of the whole.
+    var known = true
+
+    static let unknown = SessionSymbol(brokerSymbol: "", brokerSymbolBytes: [], contractSize: 1, known: false)
 }
 
 /// Who an account on a session belongs to.
@@ -112,7 +117,8 @@ struct SessionState {
     var finished = RetentionQueue<Int>()
     /// Orders not in a final state.
     var liveCount = 0
-    var symbols: [SessionSymbol?] = []
+    /// By symbol ID; ``SessionSymbol/unknown`` for symbols not used on the session yet.
+    var symbols: [SessionSymbol] = []
     var blockAttempts: [String: Int] = [:]
     var pendingStatus: Set<String> = []
     var positionRequests: [String: PositionRequest] = [:]

@@ -44,7 +44,7 @@ extension CopyEngine {
                 return
             }
             s = symbolID(session: si, brokerSymbol: brokerSymbol)
-            let cs = sessionSymbol(si, s).contractSize
+            let cs = contractSize(si, s)
             delta = cs == 1 ? q : q * cs
             key = execID
             recorded = delta
@@ -59,7 +59,7 @@ extension CopyEngine {
                 delta = -original.quantity
                 recorded = 0
             } else {
-                guard let q = Self.fillQuantity(m, contractSize: sessionSymbol(si, s).contractSize) else {
+                guard let q = Self.fillQuantity(m, contractSize: contractSize(si, s)) else {
                     decide(
                         CopyDecision(
                             reason: .malformedMessage, followerID: followerID, signal: execID, detail: "Side or LastQty"

@@ -118,15 +118,14 @@ extension CopyEngine {
         }
         followers[f].symbols[s].nextAttempt = attempt + 1
         followers[f].symbols[s].working += .signed(qty, side.sign)
-        let info = sessionSymbol(si, s)
         let lotUnits = followers[f].symbols[s].limits.lotUnits
         let brokerQty = Self.brokerQuantity(
             qty, lotUnits: lotUnits, lotSizeBroker: followers[f].symbols[s].lotSizeBroker,
-            contractSize: info.contractSize)
+            contractSize: contractSize(si, s))
         let account = followers[f].config.account
         let intent = OrderIntent(
             clOrdID: clOrdID, session: sessions[si].config.name, symbol: symbols.names[s],
-            brokerSymbol: info.brokerSymbol,
+            brokerSymbol: sessions[si].symbols[s].brokerSymbol,
             side: side, quantity: qty, brokerQuantity: brokerQty, ordType: ordType,
             timeInForce: sessions[si].config.timeInForce,
             price: price, account: account,
@@ -300,7 +299,7 @@ extension CopyEngine {
         if intent.block { return Self.newOrderSingle(intent, transactTime: transactTime) }
         let s = sessions[si].orders[oi].symbol
         let f = sessions[si].orders[oi].allocations[0].follower
-        if s >= sessions[si].symbols.count || sessions[si].symbols[s] == nil { _ = sessionSymbol(si, s) }
+        ensureSessionSymbol(si, s)
         // Room for these fields and the session's header (34, 49, 50, 52, 56, 57): a thousand
         // followers' orders are a thousand builders alive at once, so they are kept small.
         var b = FIXMessageBuilder(msgType: "D", byteCapacity: 192, fieldCapacity: 16)
@@ -311,7 +310,7 @@ extension CopyEngine {
         b.set(Tag.ordType, ascii: intent.ordType == .market ? UInt8(ascii: "1") : UInt8(ascii: "2"))
         if let p = intent.price { b.set(Tag.price, p) }
         b.set(Tag.side, ascii: intent.side == .buy ? UInt8(ascii: "1") : UInt8(ascii: "2"))
-        b.set(Tag.symbol, bytes: sessions[si].symbols[s]!.brokerSymbolBytes)
+        b.set(Tag.symbol, bytes: sessions[si].symbols[s].brokerSymbolBytes)
         let tif: UInt8
         switch intent.timeInForce {
         case .day: tif = UInt8(ascii: "0")
@@ -353,7 +352,7 @@ extension CopyEngine {
         // allocations, on every report of every copy.
         let symbol = sessions[si].orders[oi].symbol
         let lifecycle = sessions[si].orders[oi].lifecycle
-        let cs = sessionSymbol(si, symbol).contractSize
+        let cs = contractSize(si, symbol)
         let execType = m.byte(Tag.execType)
         var delta: FixedDecimal = 0
         if let cum = m.optionalDecimal(Tag.cumQty) {

@@ -304,7 +304,7 @@ extension CopyEngine {
             // Unsolicited: reconcile what it says.
             guard !isAck, result == 0, let brokerSymbol = m[Tag.symbol], let net = Self.netPosition(m) else { return }
             let s = symbolID(session: si, brokerSymbol: brokerSymbol)
-            let units = net * sessionSymbol(si, s).contractSize
+            let units = net * contractSize(si, s)
             if let roles = accountRoles[si][account] {
                 if let p = roles.provider {
                     reconcileProvider(
@@ -326,7 +326,7 @@ extension CopyEngine {
         if let total = try? m.intIfPresent(Tag.totalNumPosReports) { req.expected = total }
         if !isAck, let brokerSymbol = m[Tag.symbol], let net = Self.netPosition(m) {
             let s = symbolID(session: si, brokerSymbol: brokerSymbol)
-            let units = net * sessionSymbol(si, s).contractSize
+            let units = net * contractSize(si, s)
             req.received += 1
             req.reportedSymbols.insert(s)
             sessions[si].positionRequests[id] = req

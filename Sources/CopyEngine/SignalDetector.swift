@@ -66,7 +66,7 @@ extension CopyEngine {
                 return
             }
             s = symbolID(session: si, brokerSymbol: brokerSymbol)
-            let cs = sessionSymbol(si, s).contractSize
+            let cs = contractSize(si, s)
             delta = cs == 1 ? q : q * cs
             effect = (execID, delta)
         } else {
@@ -89,7 +89,7 @@ extension CopyEngine {
                 delta = -original.quantity
                 effect = (root, 0)
             } else {
-                let cs = sessionSymbol(si, s).contractSize
+                let cs = contractSize(si, s)
                 guard let q = Self.fillQuantity(m, contractSize: cs) else {
                     decide(
                         CopyDecision(
