@@ -107,8 +107,8 @@ public struct CopyEngine: Sendable {
                 providers[p].links.append(FollowerLinkRef(follower: index, link: l))
             }
             var state = FollowerState(config: f, session: si, dropCopySession: drop, links: links)
-            state.hashSuffix = Array(f.sessionName.utf8) + [0x1F] + Array(f.followerID.utf8) + [0x1F]
-            state.accountBytes = Array(f.account.utf8)
+            state.hashSuffix = WireBytes(Array(f.sessionName.utf8) + [0x1F] + Array(f.followerID.utf8) + [0x1F])
+            state.accountBytes = WireBytes(f.account.utf8)
             if case .fixed(let e) = f.equity { state.equity = e }
             followers.append(state)
             accountRoles[si][f.account, default: AccountRoles()].follower = index
@@ -278,7 +278,8 @@ public struct CopyEngine: Sendable {
         let config = sessions[si].config
         let broker = config.symbolMap.brokerSymbol(for: name)
         let info = SessionSymbol(
-            brokerSymbol: broker, brokerSymbolBytes: Array(broker.utf8), contractSize: config.contractSize(for: name))
+            brokerSymbol: broker, brokerSymbolBytes: WireBytes(broker.utf8),
+            contractSize: config.contractSize(for: name))
         if sessions[si].symbols.count <= s {
             sessions[si].symbols.append(contentsOf: repeatElement(.unknown, count: s + 1 - sessions[si].symbols.count))
         }

@@ -65,17 +65,38 @@ struct SymbolTable {
     }
 }
 
+/// Bytes the engine writes into every order (an account, a broker symbol, a follower's part of
+/// the ClOrdID hash), allocated once and read through a plain pointer. An array read out of the
+/// engine's state and passed on costs a retain and a release; the pointer, a trivial value, costs
+/// nothing, and the object holding it lives as long as the state that refers to it.
+final class WireBytes: @unchecked Sendable {
+    /// Immutable after `init`.
+    let bytes: UnsafeRawBufferPointer
+
+    init(_ source: some Collection<UInt8>) {
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(source.count, 1), alignment: 8)
+        _ = storage.initializeMemory(as: UInt8.self, from: source)
+        bytes = UnsafeRawBufferPointer(rebasing: storage[0..<source.count])
+    }
+
+    deinit {
+        bytes.deallocate()
+    }
+
+    static let empty = WireBytes([])
+}
+
 /// A canonical symbol as one broker session writes it.
 struct SessionSymbol {
     let brokerSymbol: String
-    let brokerSymbolBytes: [UInt8]
+    let brokerSymbolBytes: WireBytes
     /// Units per broker quantity unit.
     let contractSize: FixedDecimal
     /// False for the placeholder of a symbol the session has not used yet: a non-optional array
     /// element's fields read in place, where an optional's are read from a copy of the whole.
     var known = true
 
-    static let unknown = SessionSymbol(brokerSymbol: "", brokerSymbolBytes: [], contractSize: 1, known: false)
+    static let unknown = SessionSymbol(brokerSymbol: "", brokerSymbolBytes: .empty, contractSize: 1, known: false)
 }
 
 /// Who an account on a session belongs to.
@@ -287,9 +308,9 @@ struct FollowerState {
     /// Symbols with state, in the order they appeared.
     var knownSymbols: [Int] = []
     /// `session 0x1F followerID 0x1F`: his part of every ClOrdID hash.
-    var hashSuffix: [UInt8] = []
+    var hashSuffix = WireBytes.empty
     /// Account (1) as bytes for NewOrderSingles.
-    var accountBytes: [UInt8] = []
+    var accountBytes = WireBytes.empty
     /// His own fills by ExecID (signed units), for cancels and corrects.
     var foreignFills: [String: (symbol: Int, quantity: FixedDecimal)] = [:]
     /// When each of `foreignFills` was recorded: forgotten after his session's `ExecIDRetentionMs`.

@@ -95,7 +95,7 @@ extension CopyEngine {
     mutating func sendSingle(_ f: Int, _ s: Int, _ side: OrderSide, _ qty: FixedDecimal) {
         let si = followers[f].session
         var h = hasher(signalSession: followers[f].symbols[s].signalSession, signalID: followers[f].symbols[s].signalID)
-        followers[f].hashSuffix.withUnsafeBytes { h.feed(parts: $0) }
+        h.feed(parts: followers[f].hashSuffix.bytes)
         guard
             let (clOrdID, attempt) = Self.freeClOrdID(
                 sessions[si].orderIndex, prefix: sessions[si].config.clOrdIDPrefix, h,
@@ -304,13 +304,13 @@ extension CopyEngine {
         // followers' orders are a thousand builders alive at once, so they are kept small.
         var b = FIXMessageBuilder(msgType: "D", byteCapacity: 192, fieldCapacity: 16)
         // In ascending tag order, which is the canonical order: the encoder then sorts nothing.
-        b.set(Tag.account, bytes: followers[f].accountBytes)
+        b.set(Tag.account, bytes: followers[f].accountBytes.bytes)
         b.append(Tag.clOrdID, intent.clOrdID)
         b.set(Tag.orderQty, intent.brokerQuantity)
         b.set(Tag.ordType, ascii: intent.ordType == .market ? UInt8(ascii: "1") : UInt8(ascii: "2"))
         if let p = intent.price { b.set(Tag.price, p) }
         b.set(Tag.side, ascii: intent.side == .buy ? UInt8(ascii: "1") : UInt8(ascii: "2"))
-        b.set(Tag.symbol, bytes: sessions[si].symbols[s].brokerSymbolBytes)
+        b.set(Tag.symbol, bytes: sessions[si].symbols[s].brokerSymbolBytes.bytes)
         let tif: UInt8
         switch intent.timeInForce {
         case .day: tif = UInt8(ascii: "0")
