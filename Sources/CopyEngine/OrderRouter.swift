@@ -252,9 +252,11 @@ extension CopyEngine {
         var time: [UInt8] = []
         UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds).write(into: &time)
         for (si, oi) in pendingOrders { journal(.order(sessions[si].orders[oi].intent)) }
-        for (si, oi) in pendingOrders {
-            actions.append(
-                .send(session: sessions[si].config.name, message: newOrderSingle(si, oi, transactTime: time)))
+        time.withUnsafeBytes { time in
+            for (si, oi) in pendingOrders {
+                actions.append(
+                    .send(session: sessions[si].config.name, message: newOrderSingle(si, oi, transactTime: time)))
+            }
         }
         pendingOrders.removeAll(keepingCapacity: true)
     }
@@ -294,23 +296,14 @@ extension CopyEngine {
     /// ``newOrderSingle(_:)``, which tests compare it with). Runs once per order of a copy, so it
     /// reads each value in place: a copied `SessionSymbol`, or a digit taken from a table of
     /// arrays, costs a retain and a release.
-    mutating func newOrderSingle(_ si: Int, _ oi: Int, transactTime: [UInt8]) -> FIXMessageBuilder {
+    mutating func newOrderSingle(_ si: Int, _ oi: Int, transactTime: UnsafeRawBufferPointer) -> FIXMessageBuilder {
         let intent = sessions[si].orders[oi].intent
-        if intent.block { return Self.newOrderSingle(intent, transactTime: transactTime) }
+        if intent.block { return Self.newOrderSingle(intent, transactTime: Array(transactTime)) }
         let s = sessions[si].orders[oi].symbol
         let f = sessions[si].orders[oi].allocations[0].follower
         ensureSessionSymbol(si, s)
-        // Room for these fields and the session's header (34, 49, 50, 52, 56, 57): a thousand
-        // followers' orders are a thousand builders alive at once, so they are kept small.
-        var b = FIXMessageBuilder(msgType: "D", byteCapacity: 192, fieldCapacity: 16)
-        // In ascending tag order, which is the canonical order: the encoder then sorts nothing.
-        b.set(Tag.account, bytes: followers[f].accountBytes.bytes)
-        b.append(Tag.clOrdID, intent.clOrdID)
-        b.set(Tag.orderQty, intent.brokerQuantity)
-        b.set(Tag.ordType, ascii: intent.ordType == .market ? UInt8(ascii: "1") : UInt8(ascii: "2"))
-        if let p = intent.price { b.set(Tag.price, p) }
-        b.set(Tag.side, ascii: intent.side == .buy ? UInt8(ascii: "1") : UInt8(ascii: "2"))
-        b.set(Tag.symbol, bytes: sessions[si].symbols[s].brokerSymbolBytes.bytes)
+        let account = followers[f].accountBytes.bytes
+        let symbol = sessions[si].symbols[s].brokerSymbolBytes.bytes
         let tif: UInt8
         switch intent.timeInForce {
         case .day: tif = UInt8(ascii: "0")
@@ -318,9 +311,23 @@ extension CopyEngine {
         case .ioc: tif = UInt8(ascii: "3")
         case .fok: tif = UInt8(ascii: "4")
         }
-        b.set(Tag.timeInForce, ascii: tif)
-        b.set(Tag.transactTime, bytes: transactTime)
-        return b
+        // Exactly the room these fields need (the session merges its header in from a builder of
+        // its own): a thousand followers' orders are a thousand builders alive at once.
+        let valueBytes =
+            account.count + intent.clOrdID.utf8.count + symbol.count + transactTime.count + 3
+            + 2 * FIXMessageBuilder.BodyWriter.decimalBytes
+        // In ascending tag order, which is the canonical order: the encoder then sorts nothing.
+        return FIXMessageBuilder(msgType: "D", fields: 9, valueBytes: valueBytes) { w in
+            w.bytes(Tag.account, account)
+            w.string(Tag.clOrdID, intent.clOrdID)
+            w.decimal(Tag.orderQty, intent.brokerQuantity)
+            w.ascii(Tag.ordType, intent.ordType == .market ? UInt8(ascii: "1") : UInt8(ascii: "2"))
+            if let p = intent.price { w.decimal(Tag.price, p) }
+            w.ascii(Tag.side, intent.side == .buy ? UInt8(ascii: "1") : UInt8(ascii: "2"))
+            w.bytes(Tag.symbol, symbol)
+            w.ascii(Tag.timeInForce, tif)
+            w.bytes(Tag.transactTime, transactTime)
+        }
     }
 
     // MARK: Execution reports for our orders

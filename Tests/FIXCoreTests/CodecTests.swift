@@ -126,6 +126,49 @@ import Testing
         #expect(String(buffer: withOld.encoded()).contains("34=999"))
     }
 
+    @Test func bodyWriterBuildsWhatSetBuilds() {
+        let account = Array("BOB-07".utf8)
+        let time = Array("20261126-09:30:00.123".utf8)
+        var viaSet = FIXMessageBuilder(msgType: "D")
+        viaSet.set(FIXTag.account, bytes: account)
+        viaSet.set(FIXTag.clOrdID, "Bq7Xw0KnlOKM300")
+        viaSet.set(FIXTag.orderQty, FixedDecimal(mantissa: 125, scale: 1))
+        viaSet.set(FIXTag.ordType, ascii: UInt8(ascii: "2"))
+        viaSet.set(FIXTag.price, FixedDecimal(mantissa: 108_345, scale: 5))
+        viaSet.set(FIXTag.side, ascii: UInt8(ascii: "1"))
+        viaSet.set(FIXTag.symbol, "EURUSD.m")
+        viaSet.set(FIXTag.transactTime, bytes: time)
+        var written = FIXMessageBuilder(
+            msgType: "D", fields: 8, valueBytes: 64 + 2 * FIXMessageBuilder.BodyWriter.decimalBytes
+        ) {
+            w in
+            account.withUnsafeBytes { w.bytes(FIXTag.account, $0) }
+            w.string(FIXTag.clOrdID, "Bq7Xw0KnlOKM300")
+            w.decimal(FIXTag.orderQty, FixedDecimal(mantissa: 125, scale: 1))
+            w.ascii(FIXTag.ordType, UInt8(ascii: "2"))
+            w.decimal(FIXTag.price, FixedDecimal(mantissa: 108_345, scale: 5))
+            w.ascii(FIXTag.side, UInt8(ascii: "1"))
+            w.string(FIXTag.symbol, "EURUSD.m")
+            time.withUnsafeBytes { w.bytes(FIXTag.transactTime, $0) }
+        }
+        #expect(written.runSection == 1)
+        #expect(written.encoded() == viaSet.encoded())
+        #expect(Self.ordered(written).encoded() == viaSet.encoded())
+        #expect(written[FIXTag.price] == "1.08345" && written[FIXTag.orderQty] == "12.5")
+        var header = FIXMessageBuilder(msgType: "", byteCapacity: 16, fieldCapacity: 2)
+        header.set(FIXTag.msgSeqNum, 7)
+        header.set(FIXTag.senderCompID, "CB")
+        #expect(written.encoded(header: header) == viaSet.encoded(header: header))
+        // Set after the writer, a field replaces the written value as it replaces a set one.
+        written.set(FIXTag.side, ascii: UInt8(ascii: "2"))
+        viaSet.set(FIXTag.side, ascii: UInt8(ascii: "2"))
+        #expect(written.encoded() == viaSet.encoded())
+        #expect(String(buffer: written.encoded()).contains("\u{1}54=2\u{1}"))
+        // No fields: an empty body, as a new builder has.
+        let empty = FIXMessageBuilder(msgType: "0", fields: 0, valueBytes: 0) { _ in }
+        #expect(empty.encoded() == FIXMessageBuilder(msgType: "0").encoded())
+    }
+
     /// `builder` with its fields kept but its bytes no longer taken as the wire form, so that
     /// encoding orders every field (the path every builder took before runs were copied).
     static func ordered(_ builder: FIXMessageBuilder) -> FIXMessageBuilder {
