@@ -6,7 +6,11 @@ extension FIXMessageBuilder {
     /// replace and for groups; this writer makes room once and needs none of the rest, because
     /// its fields come in ascending tag order, each once, at top level. The result is the builder
     /// `set` would make from the same fields, and it encodes in canonical order by copying.
-    public struct BodyWriter: ~Copyable {
+    ///
+    /// Valid only inside the closure it is given to. Its methods are `@inline(always)`: this
+    /// toolchain does not inline `@inline(__always)` functions into other modules, and a call per
+    /// field costs what the writer saves.
+    public struct BodyWriter {
         @usableFromInline let base: UnsafeMutableRawPointer
         @usableFromInline let entries: UnsafeMutablePointer<Entry>
         @usableFromInline let byteLimit: Int
@@ -16,7 +20,7 @@ extension FIXMessageBuilder {
         @usableFromInline var lastTag: UInt32 = 0
         @usableFromInline var tagFilter: UInt64 = 0
 
-        @usableFromInline @inline(__always)
+        @inlinable @inline(always)
         init(_ storage: BuilderStorage) {
             base = storage.bytes
             entries = storage.entries
@@ -26,12 +30,12 @@ extension FIXMessageBuilder {
 
         /// Writes `tag=`, the value `write` puts (at most `maxBytes`, returning how many), and SOH,
         /// and records the field.
-        @inlinable @inline(__always)
+        @inlinable @inline(always)
         mutating func field(_ tag: Int, maxBytes: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int) {
-            precondition(tag > lastTag && tag <= UInt32.max, "tag \(tag) is not above the previous field's")
+            precondition(tag > lastTag && tag <= UInt32.max, "a body writer's fields must come in ascending tag order")
             precondition(
                 FIXMessageBuilder.section(of: tag) == 1 && FIXMessageBuilder.sortTag(of: tag) == UInt32(tag),
-                "tag \(tag) is not a body field")
+                "a body writer writes body fields only")
             // `tag=` (11 bytes at most), the value, and its SOH.
             precondition(
                 byteCount + maxBytes + 12 <= byteLimit && entryCount < entryLimit,
@@ -52,7 +56,7 @@ extension FIXMessageBuilder {
         }
 
         /// Adds a field holding `value` byte for byte.
-        @inlinable @inline(__always)
+        @inlinable @inline(always)
         public mutating func bytes(_ tag: Int, _ value: UnsafeRawBufferPointer) {
             field(tag, maxBytes: value.count) { p in
                 FIXMessageBuilder.copy(value, to: p)
@@ -61,16 +65,16 @@ extension FIXMessageBuilder {
         }
 
         /// Adds a field holding the UTF-8 of `value`.
-        @inlinable @inline(__always)
+        @inlinable @inline(always)
         public mutating func string(_ tag: Int, _ value: String) {
             var value = value
             value.withUTF8 { bytes(tag, UnsafeRawBufferPointer($0)) }
         }
 
         /// Adds a field holding one printable ASCII byte (a side, an order type).
-        @inlinable @inline(__always)
+        @inlinable @inline(always)
         public mutating func ascii(_ tag: Int, _ value: UInt8) {
-            precondition(value >= 0x20 && value < 0x7F, "tag \(tag): byte \(value) is not printable ASCII")
+            precondition(value >= 0x20 && value < 0x7F, "a body writer's ASCII value must be printable")
             field(tag, maxBytes: 1) { p in
                 p[0] = value
                 return 1
@@ -78,7 +82,7 @@ extension FIXMessageBuilder {
         }
 
         /// Adds an exact decimal, written with its own scale.
-        @inlinable @inline(__always)
+        @inlinable @inline(always)
         public mutating func decimal(_ tag: Int, _ value: FixedDecimal) {
             field(tag, maxBytes: FixedDecimal.maximumTextLength) { p in value.put(p, at: 0) }
         }
@@ -90,7 +94,7 @@ extension FIXMessageBuilder {
     /// A message of type `msgType` whose body `write` adds through a ``BodyWriter``, in ascending
     /// tag order: at most `fields` fields holding at most `valueBytes` bytes of values in all
     /// (``BodyWriter/decimalBytes`` for each decimal). Header fields are the session's to add.
-    @inlinable @inline(__always)
+    @inlinable @inline(always)
     public init(
         msgType: String, beginString: String = "FIX.4.4", fields: Int, valueBytes: Int,
         _ write: (inout BodyWriter) -> Void
