@@ -172,21 +172,45 @@ struct SipHasher24: Sendable {
         if done == nil { for byte in text.utf8 { write(byte) } }
     }
 
+    /// Adds `raw`, a word at a time: the bytes that complete the pending word, whole words, then
+    /// the rest as the new pending word. Same state as adding the bytes one by one.
     mutating func write(_ raw: UnsafeRawBufferPointer) {
-        var i = 0
         let n = raw.count
-        while i < n && length & 7 != 0 {
-            write(raw[i])
-            i += 1
+        guard n > 0, let p = raw.baseAddress else { return }
+        let pending = Int(truncatingIfNeeded: length & 7)
+        length &+= UInt64(n)
+        var i = 0
+        if pending != 0 {
+            i = Swift.min(8 - pending, n)
+            tail |= Self.load(p, count: i) << UInt64(pending * 8)
+            if pending + i < 8 { return }
+            compress(tail)
+            tail = 0
         }
         while n - i >= 8 {
-            compress(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-            length &+= 8
+            compress(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
             i += 8
         }
-        while i < n {
-            write(raw[i])
-            i += 1
+        if i < n { tail = Self.load(p + i, count: n - i) }
+    }
+
+    /// `count` (1...8) bytes at `p` as a little-endian word, without reading past them: two
+    /// overlapping loads of the widest size that fits.
+    @inline(__always)
+    static func load(_ p: UnsafeRawPointer, count: Int) -> UInt64 {
+        switch count {
+        case 8:
+            return UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))
+        case 4...7:
+            let low = UInt64(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)))
+            return low | high << UInt64((count - 4) * 8)
+        case 2...3:
+            let low = UInt64(UInt16(littleEndian: p.loadUnaligned(as: UInt16.self)))
+            let high = UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: count - 2, as: UInt16.self)))
+            return low | high << UInt64((count - 2) * 8)
+        default:
+            return UInt64(p.load(as: UInt8.self))
         }
     }
 

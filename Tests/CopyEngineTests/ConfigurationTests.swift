@@ -274,6 +274,24 @@ struct ClOrdIDTests {
         #expect(hex(digest(15)) == "5493e99933b0a8117e08ec0f97cfc3d9")
     }
 
+    /// Word-at-a-time writes in any split give the state byte-at-a-time writes give.
+    @Test func sipHashWritesInAnySplitAgreeWithBytewiseWrites() {
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<500 {
+            let bytes = (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var bytewise = SipHasher24(k0: 1, k1: 2)
+            for b in bytes { bytewise.write(b) }
+            var split = SipHasher24(k0: 1, k1: 2)
+            var i = 0
+            while i < bytes.count {
+                let n = Swift.min(Int(rng.next() % 11), bytes.count - i)
+                bytes[i..<(i + n)].withUnsafeBytes { split.write($0) }
+                i += n
+            }
+            #expect(split.finalize128() == bytewise.finalize128(), "\(bytes)")
+        }
+    }
+
     @Test func noCollisionsAmongManyInputs() {
         var seen = Set<String>()
         for e in 0..<1000 {
