@@ -230,8 +230,9 @@ public struct CopyBenchmark {
             // As `SessionStateMachine.send` does, each message is encoded with the session's header
             // fields merged in from a builder of their own, leaving the engine's builder as it is.
             let sendingTime = UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds)
-            for action in actions {
-                guard case .send(let session, let message) = action else { continue }
+            // By index, as the agent does (see `AgentCore.execute`).
+            for i in actions.indices {
+                guard case .send(let session, let message) = actions[i] else { continue }
                 let si = sessionSlots[session]!
                 let seq = sequence[si]
                 sequence[si] = seq + 1

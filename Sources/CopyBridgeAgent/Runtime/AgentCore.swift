@@ -215,8 +215,11 @@ final class AgentCore: @unchecked Sendable {
         // for from the last one found, so a thousand orders cost a thousand comparisons, not half a million.
         var nextIntent = 0
         var written: [SessionDriver] = []
-        for action in actions {
-            switch action {
+        // By index: `for action in actions` copies each action out of the array, then its
+        // payload out of the copy, and destroys both (about 50 ns per order of a copy); matching
+        // the element in place copies only the payload.
+        for i in actions.indices {
+            switch actions[i] {
             case .journal(let record):
                 journal.append(record)
                 if case .order(let intent) = record { intents.append(intent) }
@@ -237,7 +240,7 @@ final class AgentCore: @unchecked Sendable {
                     nextIntent = k + 1
                 }
             case .decision, .fill, .followerStateChanged, .sessionPhaseChanged, .alert:
-                work.actions.append(action)
+                work.actions.append(actions[i])
             }
         }
         // The event's orders go on the wire now, not when the read burst that brought it ends.
