@@ -228,7 +228,8 @@ public struct CopyBenchmark {
             var first: Duration?
             var sent = 0
             // As `SessionStateMachine.send` does, each message is encoded with the session's header
-            // fields merged in from a builder of their own, leaving the engine's builder as it is.
+            // fields merged in from a builder of their own (written afresh for each message, as
+            // `OutboundHeader.stampFresh` writes it), leaving the engine's builder as it is.
             let sendingTime = UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds)
             // By index, as the agent does (see `AgentCore.execute`).
             for i in actions.indices {
@@ -236,11 +237,15 @@ public struct CopyBenchmark {
                 let si = sessionSlots[session]!
                 let seq = sequence[si]
                 sequence[si] = seq + 1
-                header.reset(msgType: "")
-                header.set(34, seq)
-                header.set(49, "COPYBRIDGE")
-                header.set(52, sendingTime)
-                header.set(56, session)
+                let headerBytes =
+                    FIXMessageBuilder.FieldWriter.intBytes + FIXMessageBuilder.FieldWriter.timestampBytes + 10
+                    + session.utf8.count
+                header.resetHeader(msgType: "", fields: 4, valueBytes: headerBytes) { w in
+                    w.int(34, seq)
+                    w.string(49, "COPYBRIDGE")
+                    w.timestamp(52, sendingTime)
+                    w.string(56, session)
+                }
                 message.encode(into: &wire[si], header: header)
                 sent += 1
                 if first == nil { first = clock.now - start }

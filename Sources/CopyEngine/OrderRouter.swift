@@ -315,7 +315,7 @@ extension CopyEngine {
         // its own): a thousand followers' orders are a thousand builders alive at once.
         let valueBytes =
             account.count + intent.clOrdID.utf8.count + symbol.count + transactTime.count + 3
-            + 2 * FIXMessageBuilder.BodyWriter.decimalBytes
+            + 2 * FIXMessageBuilder.FieldWriter.decimalBytes
         // In ascending tag order, which is the canonical order: the encoder then sorts nothing.
         return FIXMessageBuilder(msgType: "D", fields: 9, valueBytes: valueBytes) { w in
             w.bytes(Tag.account, account)

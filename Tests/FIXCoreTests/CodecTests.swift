@@ -139,7 +139,7 @@ import Testing
         viaSet.set(FIXTag.symbol, "EURUSD.m")
         viaSet.set(FIXTag.transactTime, bytes: time)
         var written = FIXMessageBuilder(
-            msgType: "D", fields: 8, valueBytes: 64 + 2 * FIXMessageBuilder.BodyWriter.decimalBytes
+            msgType: "D", fields: 8, valueBytes: 64 + 2 * FIXMessageBuilder.FieldWriter.decimalBytes
         ) {
             w in
             account.withUnsafeBytes { w.bytes(FIXTag.account, $0) }

@@ -159,3 +159,27 @@ final class CountingStore: MessageStore {
         #expect(store.messageCount == 0 && store.nextSenderMsgSeqNum == 1 && store.creationTime == at(1).utc)
     }
 }
+
+@Suite("Outbound header")
+struct OutboundHeaderTests {
+    /// The header a session writes afresh for each message is the one `stamp` sets, with every
+    /// optional identity field or none, and in a builder reused from a longer header before.
+    @Test(arguments: [false, true])
+    func freshHeaderEqualsTheStampedOne(optionals: Bool) {
+        let identity = SessionIdentity(
+            beginString: "FIXT.1.1", senderCompID: "COPYBRIDGE", senderSubID: optionals ? "DESK" : nil,
+            senderLocationID: optionals ? "LDN" : nil, targetCompID: "BROKER-WITH-A-LONG-COMP-ID",
+            targetSubID: optionals ? "FX" : nil, targetLocationID: optionals ? "NY4" : nil)
+        let header = OutboundHeader(identity: identity, precision: .microseconds)
+        let time = UTCTimestamp(nanosecondsSinceEpoch: 1_795_000_000_123_456_789, precision: .nanoseconds)
+        var reused = FIXMessageBuilder(msgType: "", byteCapacity: 16, fieldCapacity: 2)
+        for seq in [1, 99_999_999] {
+            var stamped = FIXMessageBuilder(msgType: "D", beginString: "FIX.4.4")
+            header.stamp(&stamped, seqNum: seq, sendingTime: time)
+            header.stampFresh(&reused, msgType: "D", seqNum: seq, sendingTime: time)
+            #expect(reused.beginString == "FIXT.1.1")
+            #expect(reused.encoded() == stamped.encoded())
+            #expect(reused[FIXTag.sendingTime] == "20261118-11:06:40.123456")
+        }
+    }
+}

@@ -117,6 +117,32 @@ struct OutboundHeader: Sendable, Equatable {
         return b
     }
 
+    /// Clears `b`, a header builder kept between messages, and writes this side's header fields
+    /// for the next message: what ``stamp(_:seqNum:sendingTime:)`` sets on an empty builder, in
+    /// one pass (`set` checks for room and for a value to replace per field, on every message).
+    func stampFresh(_ b: inout FIXMessageBuilder, msgType: String, seqNum: Int, sendingTime: UTCTimestamp) {
+        let id = identity
+        let text =
+            id.senderCompID.utf8.count + id.targetCompID.utf8.count + (id.senderSubID?.utf8.count ?? 0)
+            + (id.targetSubID?.utf8.count ?? 0) + (id.senderLocationID?.utf8.count ?? 0)
+            + (id.targetLocationID?.utf8.count ?? 0)
+        let stamped = sendingTime.with(precision: precision)
+        b.beginString = id.beginString
+        b.resetHeader(
+            msgType: msgType, fields: 8,
+            valueBytes: text + FIXMessageBuilder.FieldWriter.intBytes + FIXMessageBuilder.FieldWriter.timestampBytes
+        ) { w in
+            w.int(FIXTag.msgSeqNum, seqNum)
+            w.string(FIXTag.senderCompID, id.senderCompID)
+            if let v = id.senderSubID { w.string(FIXTag.senderSubID, v) }
+            w.timestamp(FIXTag.sendingTime, stamped)
+            w.string(FIXTag.targetCompID, id.targetCompID)
+            if let v = id.targetSubID { w.string(FIXTag.targetSubID, v) }
+            if let v = id.senderLocationID { w.string(FIXTag.senderLocationID, v) }
+            if let v = id.targetLocationID { w.string(FIXTag.targetLocationID, v) }
+        }
+    }
+
     /// Sets the header fields in ascending tag order, the order they are serialised in, so that the
     /// encoder has nothing to sort.
     func stamp(_ b: inout FIXMessageBuilder, seqNum: Int, sendingTime: UTCTimestamp) {

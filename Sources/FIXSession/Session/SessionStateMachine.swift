@@ -229,8 +229,7 @@ public struct SessionStateMachine: Sendable {
         // The header goes into a builder of its own, kept between messages, and is merged in as
         // the message is encoded: stamping `message` itself would copy it, as its sender still
         // holds it.
-        stampedHeader.reset(msgType: msgType)
-        header.stamp(&stampedHeader, seqNum: session.nextSender, sendingTime: now.utc)
+        header.stampFresh(&stampedHeader, msgType: msgType, seqNum: session.nextSender, sendingTime: now.utc)
         let outbound = OutboundMessage(
             seqNum: session.nextSender, msgType: msgType, bytes: message.encoded(header: stampedHeader),
             storage: configuration.persistMessages ? .message : .sequenceNumberOnly)
