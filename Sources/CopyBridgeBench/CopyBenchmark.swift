@@ -232,9 +232,14 @@ public struct CopyBenchmark {
             // `OutboundHeader.stampFresh` writes it), leaving the engine's builder as it is.
             let sendingTime = UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds)
             // By index, as the agent does (see `AgentCore.execute`).
+            var lastSession = ""
+            var si = 0
             for i in actions.indices {
                 guard case .send(let session, let message) = actions[i] else { continue }
-                let si = sessionSlots[session]!
+                if session != lastSession {
+                    si = sessionSlots[session]!
+                    lastSession = session
+                }
                 let seq = sequence[si]
                 sequence[si] = seq + 1
                 let headerBytes =

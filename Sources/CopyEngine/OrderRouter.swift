@@ -248,6 +248,7 @@ extension CopyEngine {
     mutating func flushOrders() {
         if !blockBuckets.isEmpty { flushBlocks() }
         guard !pendingOrders.isEmpty else { return }
+        groupPendingOrdersBySession()
         actions.reserveCapacity(actions.count + 2 * pendingOrders.count + 1)
         var time: [UInt8] = []
         UTCTimestamp(nanosecondsSinceEpoch: now, precision: .milliseconds).write(into: &time)
@@ -259,6 +260,28 @@ extension CopyEngine {
             }
         }
         pendingOrders.removeAll(keepingCapacity: true)
+    }
+
+    /// Puts this event's orders in session order, each session's in the order they were planned
+    /// (a counting sort): a driver then hands a session its orders in one run, with the session's
+    /// state at hand, where followers spread over sessions would make it switch on every order.
+    mutating func groupPendingOrdersBySession() {
+        guard pendingOrders.count > 1 else { return }
+        var grouped = true
+        for k in 1..<pendingOrders.count where pendingOrders[k].session < pendingOrders[k - 1].session {
+            grouped = false
+            break
+        }
+        if grouped { return }
+        var next = [Int](repeating: 0, count: sessions.count + 1)
+        for p in pendingOrders { next[p.session + 1] += 1 }
+        for si in sessions.indices { next[si + 1] += next[si] }
+        var out = pendingOrders
+        for p in pendingOrders {
+            out[next[p.session]] = p
+            next[p.session] += 1
+        }
+        pendingOrders = out
     }
 
     /// The NewOrderSingle (35=D) for an order; the session layer adds the header.

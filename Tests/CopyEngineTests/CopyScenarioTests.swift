@@ -104,6 +104,30 @@ struct CopyScenarioTests {
         #expect(sent.allSatisfy { $0.0 != "gamma" || $0.1[55] == "EURUSD.m" })
     }
 
+    /// Followers spread over sessions: an event's orders come grouped by session, each session's
+    /// in the order of the followers, and journaled in the order they are sent.
+    @Test func anEventsOrdersComeGroupedBySession() throws {
+        let names = ["f0", "f1", "f2", "f3", "f4", "f5"]
+        var w = try World(
+            setup(
+                followers: names.enumerated().map { k, id in
+                    follower(id, session: k % 2 == 0 ? "beta" : "gamma", equity: 100_000)
+                },
+                sessions: [
+                    BrokerSessionConfig(name: "alpha"), BrokerSessionConfig(name: "beta"),
+                    BrokerSessionConfig(name: "gamma"),
+                ]))
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000", pumpAfter: false)
+        #expect(w.broker.newOrders.map(\.session) == ["beta", "beta", "beta", "gamma", "gamma", "gamma"])
+        #expect(w.broker.newOrders.map { $0.message[1]! } == ["F0", "F2", "F4", "F1", "F3", "F5"])
+        let journaled = w.journal.compactMap { record -> String? in
+            if case .order(let intent) = record { return intent.clOrdID }
+            return nil
+        }
+        #expect(journaled == w.sentClOrdIDs)
+    }
+
     @Test func providerPartialFillsBecomeProportionalIncrementsAndRemaindersAccumulate() throws {
         var w = try World(setup(followers: [Self.bob { $0.lotSize = 5000 }]))
         w.allSessionsUp()

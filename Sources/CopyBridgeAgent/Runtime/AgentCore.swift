@@ -215,6 +215,8 @@ final class AgentCore: @unchecked Sendable {
         // for from the last one found, so a thousand orders cost a thousand comparisons, not half a million.
         var nextIntent = 0
         var written: [SessionDriver] = []
+        var lastTarget = ""
+        var lastDriver: SessionDriver?
         // By index: `for action in actions` copies each action out of the array, then its
         // payload out of the copy, and destroys both (about 50 ns per order of a copy); matching
         // the element in place copies only the payload.
@@ -225,8 +227,17 @@ final class AgentCore: @unchecked Sendable {
                 if case .order(let intent) = record { intents.append(intent) }
             case .send(let target, let message):
                 guard commitJournal() else { continue }
-                guard let driver = driversByName[target] else {
-                    preconditionFailure("the engine sent on session \(target), which the agent does not run")
+                // The engine groups an event's orders by session: one lookup per run of them.
+                let driver: SessionDriver
+                if let last = lastDriver, target == lastTarget {
+                    driver = last
+                } else {
+                    guard let found = driversByName[target] else {
+                        preconditionFailure("the engine sent on session \(target), which the agent does not run")
+                    }
+                    driver = found
+                    lastTarget = target
+                    lastDriver = found
                 }
                 do {
                     try driver.send(message)
