@@ -41,23 +41,32 @@ struct ClOrdIDIndex {
 
     /// The value stored for `id`; setting nil removes it.
     subscript(id: String) -> Int? {
-        get {
-            let h = Self.hash(id)
-            var i = Int(truncatingIfNeeded: h) & mask
-            while true {
-                let slotHash = slots[i].hash
-                if slotHash == 0 { return nil }
-                if slotHash == h && slots[i].key == id { return slots[i].value }
-                i = (i + 1) & mask
-            }
-        }
+        get { value(id, hash: Self.hash(id)) }
         set {
             if let value = newValue { insert(id, value) } else { remove(id) }
         }
     }
 
+    /// The value stored for `id`, whose ``hash(_:)`` is `h`: a caller that looks an ID up and
+    /// then inserts it hashes it once.
+    func value(_ id: String, hash h: UInt64) -> Int? {
+        assert(h == Self.hash(id), "the hash of another ID")
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let slotHash = slots[i].hash
+            if slotHash == 0 { return nil }
+            if slotHash == h && slots[i].key == id { return slots[i].value }
+            i = (i + 1) & mask
+        }
+    }
+
     private mutating func insert(_ id: String, _ value: Int) {
-        let h = Self.hash(id)
+        insert(id, value, hash: Self.hash(id))
+    }
+
+    /// Stores `value` for `id`, whose ``hash(_:)`` is `h`.
+    mutating func insert(_ id: String, _ value: Int, hash h: UInt64) {
+        assert(h == Self.hash(id), "the hash of another ID")
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let slotHash = slots[i].hash

@@ -80,13 +80,15 @@ extension CopyEngine {
 
     /// The first ClOrdID from `attempt` on that no order of the session uses. (Static: calling a
     /// non-mutating method of the engine from a mutating one copies the whole engine.)
+    /// Also returns the ID's hash in the session's index, for the insert that follows.
     static func freeClOrdID(
         _ index: ClOrdIDIndex, prefix: String, _ hasher: ClOrdIDHasher, from attempt: Int
-    ) -> (String, Int)? {
+    ) -> (id: String, attempt: Int, hash: UInt64)? {
         var a = attempt
         while a <= ClOrdIDScheme.maximumAttempt {
             let id = hasher.clOrdID(prefix: prefix, attempt: a)
-            if index[id] == nil { return (id, a) }
+            let h = ClOrdIDIndex.hash(id)
+            if index.value(id, hash: h) == nil { return (id, a, h) }
             a += 1
         }
         return nil
@@ -97,7 +99,7 @@ extension CopyEngine {
         var h = hasher(signalSession: followers[f].symbols[s].signalSession, signalID: followers[f].symbols[s].signalID)
         h.feed(parts: followers[f].hashSuffix.bytes)
         guard
-            let (clOrdID, attempt) = Self.freeClOrdID(
+            let (clOrdID, attempt, indexHash) = Self.freeClOrdID(
                 sessions[si].orderIndex, prefix: sessions[si].config.clOrdIDPrefix, h,
                 from: followers[f].symbols[s].nextAttempt)
         else {
@@ -140,7 +142,7 @@ extension CopyEngine {
             OrderState(
                 intent: intent, symbol: s, sign: side.sign,
                 allocations: [AllocationState(follower: f, quantity: qty, lotUnits: lotUnits)]),
-            send: true)
+            send: true, indexHash: indexHash)
     }
 
     /// Turns the block buckets gathered during this event into block orders.
@@ -164,7 +166,7 @@ extension CopyEngine {
             h.feed(config.name)
             h.feed(blockKey)
             guard
-                let (clOrdID, attempt) = Self.freeClOrdID(
+                let (clOrdID, attempt, _) = Self.freeClOrdID(
                     sessions[si].orderIndex, prefix: config.clOrdIDPrefix, h, from: start),
                 config.ordType == .market || price != nil
             else {
@@ -212,7 +214,8 @@ extension CopyEngine {
     }
 
     /// Adds an order to its session's book (working quantities are the caller's business).
-    mutating func insertOrder(_ si: Int, _ order: consuming OrderState, send: Bool) {
+    /// `indexHash`: the ClOrdID's hash in the index, when the caller has it.
+    mutating func insertOrder(_ si: Int, _ order: consuming OrderState, send: Bool, indexHash: UInt64? = nil) {
         let isProvisional = replaying && send
         order.provisional = isProvisional
         let clOrdID = order.intent.clOrdID
@@ -224,7 +227,11 @@ extension CopyEngine {
             oi = sessions[si].orders.count
             sessions[si].orders.append(consume order)
         }
-        sessions[si].orderIndex[clOrdID] = oi
+        if let h = indexHash {
+            sessions[si].orderIndex.insert(clOrdID, oi, hash: h)
+        } else {
+            sessions[si].orderIndex[clOrdID] = oi
+        }
         sessions[si].liveCount += 1
         if isProvisional { provisional.append((si, oi)) }
         if send { pendingOrders.append((si, oi)) }
