@@ -113,10 +113,15 @@ public struct ClOrdIDHasher: Sendable {
 }
 
 extension ClOrdIDScheme {
-    /// Whether `id` has the shape of a ClOrdID made with `prefix`.
+    /// Hash characters of the scheme's first version. Brokers can still report orders with such IDs
+    /// (late resends after an upgrade), and they are ours as much as the new ones.
+    static let firstHashLength = 16
+
+    /// Whether `id` has the shape of a ClOrdID made with `prefix`, by this version or the first.
     public static func matches(_ id: String, prefix: String) -> Bool {
         let bytes = id.utf8
-        guard bytes.count == prefix.utf8.count + hashLength + attemptLength, id.hasPrefix(prefix) else { return false }
+        let hashPart = bytes.count - prefix.utf8.count - attemptLength
+        guard hashPart == hashLength || hashPart == firstHashLength, id.hasPrefix(prefix) else { return false }
         return bytes.dropFirst(prefix.utf8.count).allSatisfy { b in
             (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
                 || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z"))

@@ -292,6 +292,16 @@ struct ClOrdIDTests {
         }
     }
 
+    /// A late report of an order sent before the IDs were shortened is still recognised as ours.
+    @Test func idsOfBothLengthsHaveOurShape() {
+        #expect(ClOrdIDScheme.matches("VOWXK0KnlOKM300", prefix: ""))
+        #expect(ClOrdIDScheme.matches("VOWXK0KnlOTCnKM300", prefix: ""))
+        #expect(ClOrdIDScheme.matches("CBVOWXK0KnlOTCnKM300", prefix: "CB"))
+        #expect(!ClOrdIDScheme.matches("VOWXK0KnlOTCnKM30", prefix: ""))
+        #expect(!ClOrdIDScheme.matches("VOWXK0KnlO-CnKM300", prefix: ""))
+        #expect(!ClOrdIDScheme.matches("XXVOWXK0KnlOKM300", prefix: "CB"))
+    }
+
     @Test func noCollisionsAmongManyInputs() {
         var seen = Set<String>()
         for e in 0..<1000 {
