@@ -108,28 +108,16 @@ extension FIXMessageBuilder {
         @inlinable @inline(always)
         public mutating func timestamp(_ tag: Int, _ value: UTCTimestamp) {
             let days = Int(value.nanosecondsSinceEpoch.floorDiv(86_400_000_000_000))
-            if days != cachedDay {
-                let (y, m, d) = civilFromDays(days)
-                guard y >= 0 && y < 10000 else {
-                    field(tag, maxBytes: UTCTimestamp.maximumLength) { p in value.put(p, at: 0) }
-                    return
-                }
-                var date: UInt64 = 0
-                withUnsafeMutableBytes(of: &date) { raw in
-                    var o = putDigits(y, width: 4, raw, 0)
-                    o = putDigits(m, width: 2, raw, o)
-                    _ = putDigits(d, width: 2, raw, o)
-                }
-                cachedDay = days
-                cachedDate = date
+            guard
+                let date = FIXMessageBuilder.dateDigits(ofDay: days, cachedDay: &cachedDay, cachedDate: &cachedDate)
+            else {
+                field(tag, maxBytes: UTCTimestamp.maximumLength) { p in value.put(p, at: 0) }
+                return
             }
-            let date = cachedDate
             let nanosOfDay = value.nanosecondsSinceEpoch &- Int64(days) &* 86_400_000_000_000
             let precision = value.precision
             field(tag, maxBytes: UTCTimestamp.maximumLength) { p in
-                p.baseAddress!.storeBytes(of: date, as: UInt64.self)
-                p[8] = UInt8(ascii: "-")
-                return putTimeOfDay(nanosOfDay, precision: precision, p, 9)
+                FIXMessageBuilder.putTimestamp(date: date, nanosOfDay: nanosOfDay, precision: precision, p)
             }
         }
 

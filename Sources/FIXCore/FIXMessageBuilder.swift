@@ -345,12 +345,25 @@ public struct FIXMessageBuilder: Sendable {
     @inlinable
     public mutating func set(_ tag: Int, _ value: UTCTimestamp) {
         let days = Int(value.nanosecondsSinceEpoch.floorDiv(86_400_000_000_000))
+        guard let date = Self.dateDigits(ofDay: days, cachedDay: &cachedDay, cachedDate: &cachedDate) else {
+            appendEntry(tag, replacing: true, maxBytes: UTCTimestamp.maximumLength) { p in value.put(p, at: 0) }
+            return
+        }
+        let nanosOfDay = value.nanosecondsSinceEpoch &- Int64(days) &* 86_400_000_000_000
+        let precision = value.precision
+        appendEntry(tag, replacing: true, maxBytes: UTCTimestamp.maximumLength) { p in
+            Self.putTimestamp(date: date, nanosOfDay: nanosOfDay, precision: precision, p)
+        }
+    }
+
+    /// The `YYYYMMDD` digits of day `days` (since the epoch) as one word, from the one-day cache
+    /// `cachedDay` and `cachedDate`, or formatted into it; nil for a year outside 0...9999, which
+    /// ``UTCTimestamp``'s own formatting writes instead.
+    @inlinable @inline(always)
+    static func dateDigits(ofDay days: Int, cachedDay: inout Int, cachedDate: inout UInt64) -> UInt64? {
         if days != cachedDay {
             let (y, m, d) = civilFromDays(days)
-            guard y >= 0 && y < 10000 else {
-                appendEntry(tag, replacing: true, maxBytes: UTCTimestamp.maximumLength) { p in value.put(p, at: 0) }
-                return
-            }
+            guard y >= 0 && y < 10000 else { return nil }
             var date: UInt64 = 0
             withUnsafeMutableBytes(of: &date) { raw in
                 var o = putDigits(y, width: 4, raw, 0)
@@ -360,14 +373,18 @@ public struct FIXMessageBuilder: Sendable {
             cachedDay = days
             cachedDate = date
         }
-        let date = cachedDate
-        let nanosOfDay = value.nanosecondsSinceEpoch &- Int64(days) &* 86_400_000_000_000
-        let precision = value.precision
-        appendEntry(tag, replacing: true, maxBytes: UTCTimestamp.maximumLength) { p in
-            p.baseAddress!.storeBytes(of: date, as: UInt64.self)
-            p[8] = UInt8(ascii: "-")
-            return putTimeOfDay(nanosOfDay, precision: precision, p, 9)
-        }
+        return cachedDate
+    }
+
+    /// Writes a timestamp at the start of `p` from its date's digits (see
+    /// ``dateDigits(ofDay:cachedDay:cachedDate:)``) and its time of day; returns its length.
+    @inlinable @inline(always)
+    static func putTimestamp(
+        date: UInt64, nanosOfDay: Int64, precision: TimestampPrecision, _ p: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        p.baseAddress!.storeBytes(of: date, as: UInt64.self)
+        p[8] = UInt8(ascii: "-")
+        return putTimeOfDay(nanosOfDay, precision: precision, p, 9)
     }
 
     /// Sets `tag` to a UTCTimeOnly.
