@@ -48,15 +48,22 @@ struct RecoveryTests {
         }
     }
 
-    @Test(arguments: [1, 2, 3])
-    func crashBetweenPartialFills(delivered: Int) throws {
+    /// Bob's copy of her 100 000 buy, which the broker acks and fills 3 000, 3 000, then the rest:
+    /// `delivered` of those reports arrive, and the others are lost with the process.
+    static func copyCutShort(delivered: Int) throws -> World {
         var w = try World(Self.bobConfig())
         w.broker.policy = { _, _ in [.ack, .fill(3000), .fill(3000), .fill(nil)] }
         w.allSessionsUp()
         w.providerFill(side: "1", qty: "100000", pumpAfter: false)
         w.pump(limit: delivered)
+        w.broker.outbox.removeAll()
+        return w
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func crashBetweenPartialFills(delivered: Int) throws {
+        var w = try Self.copyCutShort(delivered: delivered)
         #expect(w.position("bob") == FixedDecimal((delivered - 1) * 3000))
-        w.broker.outbox.removeAll()  // lost with the process
         w.crashAndRecover()
         Self.expectExactlyOnce(w, position: 10_000, orders: 1)
         // The fills the status revealed went to the ledger once each.
@@ -68,13 +75,8 @@ struct RecoveryTests {
     /// is sent again.
     @Test(arguments: [1, 3])
     func ordersJournaledUnderOtherIDsAreAdoptedNotResent(delivered: Int) throws {
-        var w = try World(Self.bobConfig())
-        w.broker.policy = { _, _ in [.ack, .fill(3000), .fill(3000), .fill(nil)] }
-        w.allSessionsUp()
-        w.providerFill(side: "1", qty: "100000", pumpAfter: false)
-        w.pump(limit: delivered)
+        var w = try Self.copyCutShort(delivered: delivered)
         let sent = w.sentClOrdIDs
-        w.broker.outbox.removeAll()
         w.configuration.sessions[1].clOrdIDPrefix = "CB"
         w.crashAndRecover()
         Self.expectExactlyOnce(w, position: 10_000, orders: 1)
