@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds copybridge (release) and measures tick-to-copy on the wire: the whole agent against a
 # simulated broker over loopback TCP, captured by tcpdump with kernel timestamps, for 1 and 50
-# followers, with a raw SwiftNIO echo captured in the same run as the baseline. One JSON line per
-# follower count; extra arguments go to `copybridge bench loopback` (see its --help).
+# followers, with a raw SwiftNIO echo captured in the same run as the baseline (once back to back,
+# once with requests spaced as the signals are). One JSON line per follower count; extra arguments go to `copybridge bench loopback` (see its --help).
 #
 #   Benchmarks/bench-copy-loopback.sh [--signals N] [--followers N ...] [--no-ledger] \
 #       [--cpu-idle-latency-us none --cpu-idle-latency-us 0] ...

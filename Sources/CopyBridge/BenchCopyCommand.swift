@@ -71,7 +71,8 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
             talk over loopback TCP. tcpdump captures the traffic with kernel timestamps: from the provider's \
             ExecutionReport leaving the broker on the drop-copy connection to the first and the last \
             follower NewOrderSingle arriving at it. A raw SwiftNIO echo captured in the same run is the \
-            baseline. One JSON line per follower count, in microseconds, with the ratios to the baseline.
+            baseline; a second one, with requests spaced as the signals are, measures the wake-up of an idle \
+            thread. One JSON line per follower count, in microseconds, with the ratios to both.
 
             Needs tcpdump and the right to capture (Benchmarks/bench-copy-loopback.sh installs it); without \
             it, only the agent's own clock is reported.

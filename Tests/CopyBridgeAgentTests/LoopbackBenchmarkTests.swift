@@ -19,12 +19,24 @@ struct LoopbackBenchmarkTests {
         #expect(result.filledOrders == 8 * 3)
         #expect(result.agentClockSamples == result.ordersSent)
         #expect(result.source == "agent-clock")
-        #expect(result.firstCopyMicros == nil && result.baselineEchoMicros == nil)
+        #expect(result.firstCopyMicros == nil && result.baselineEchoMicros == nil && result.idleEchoMicros == nil)
         let p50 = try #require(result.agentClockMicros["p50"])
         let p99 = try #require(result.agentClockMicros["p99"])
         #expect(p50 > 0 && p50 <= p99)
         let json = try JSONSerialization.jsonObject(with: Data(result.jsonLine.utf8)) as? [String: Any]
         #expect(json?["orders_sent"] as? Int == 24)
+    }
+
+    @Test("the idle echo waits the gap after each answer before the next request")
+    func idleEchoKeepsItsGap() async throws {
+        let echo = try await EchoServer.start()
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await echo.run(messages: 5, gap: .milliseconds(20))
+        let elapsed = clock.now - start
+        await echo.stop()
+        // Four gaps between five requests.
+        #expect(elapsed >= .milliseconds(80))
     }
 
     /// An IPv4/TCP packet on Ethernet with `payload`, as a pcap record at `nanos`.

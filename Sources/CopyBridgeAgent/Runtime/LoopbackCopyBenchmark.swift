@@ -9,11 +9,16 @@ import NIOPosix
 /// ExecutionReport (fill) arriving on the drop-copy connection, to the first and to the last
 /// follower NewOrderSingle leaving. A raw SwiftNIO echo over the same loopback, captured in the same
 /// run, is the baseline: the least time any process on this NIO stack takes to turn a message read
-/// into a message written. The figures are given as ratios to it.
+/// into a message written. The figures are given as ratios to it. A second echo, whose requests
+/// are spaced as the signals are, measures what waking a thread that went idle costs here.
 ///
 /// Each signal is sent once the previous one's copies are filled, so that no copy waits behind
 /// another signal's work.
 public enum LoopbackCopyBenchmark {
+    /// How long after the previous signal's copies are filled the next signal is sent (and the idle
+    /// echo's next request).
+    static let signalGap = TimeAmount.microseconds(300)
+
     public struct Options: Sendable {
         /// Measured provider fills (after the warm-up).
         public var signals: Int = 2000
@@ -86,12 +91,19 @@ public enum LoopbackCopyBenchmark {
         public var firstCopyMicros: Percentiles?
         /// On the wire: drop-copy ExecutionReport in to the last follower's NewOrderSingle out.
         public var lastCopyMicros: Percentiles?
-        /// On the wire: the echo server's request in to its answer out.
+        /// On the wire: the echo server's request in to its answer out, each request sent as soon as
+        /// the previous answer came back.
         public var baselineEchoMicros: Percentiles?
+        /// The same echo with each request sent ``LoopbackCopyBenchmark/signalGap`` after the previous
+        /// answer, as the signals are: the server's thread has gone idle in between, as the agent's
+        /// has when a fill arrives, so this is what waking an idle thread costs on this machine.
+        public var idleEchoMicros: Percentiles?
         /// firstCopy ÷ baseline, per percentile.
         public var firstRatio: [String: Double]?
         /// lastCopy ÷ baseline, per percentile.
         public var lastRatio: [String: Double]?
+        /// firstCopy ÷ idle echo, per percentile.
+        public var firstRatioIdle: [String: Double]?
         /// The agent's own measure, per order and warm-up included: the fill handed to the handler to
         /// the order handed to its session.
         public var agentClockMicros: [String: Double]
@@ -164,7 +176,7 @@ public enum LoopbackCopyBenchmark {
     }
 
     /// Runs one configuration: starts the agent and its simulated broker in this process, sends
-    /// `warmup + signals` provider fills one after the other, then the echo baseline.
+    /// `warmup + signals` provider fills one after the other, then the two echo baselines.
     public static func run(_ options: Options) async throws -> Result {
         precondition(options.signals > 0 && options.warmup >= 0 && options.followers > 0)
         let folder =
@@ -185,10 +197,18 @@ public enum LoopbackCopyBenchmark {
                 console: { _ in }, printsActivity: false, http: .disabled, ledger: options.ledger, logger: logger))
         try await runtime.start()
         let echo: EchoServer
+        let idleEcho: EchoServer
         do {
             echo = try await EchoServer.start()
         } catch {
             await runtime.stop()
+            throw error
+        }
+        do {
+            idleEcho = try await EchoServer.start()
+        } catch {
+            await runtime.stop()
+            await echo.stop()
             throw error
         }
         var capture: PacketCapture?
@@ -200,7 +220,8 @@ public enum LoopbackCopyBenchmark {
             }
             if options.capture {
                 do {
-                    capture = try PacketCapture(ports: [brokerPort, echo.port], path: folder + "/capture.pcap")
+                    capture = try PacketCapture(
+                        ports: [brokerPort, echo.port, idleEcho.port], path: folder + "/capture.pcap")
                 } catch {
                     note = "\(error); figures from the agent's clock only"
                 }
@@ -212,7 +233,7 @@ public enum LoopbackCopyBenchmark {
                 let side: SimSide = k % 2 == 0 ? .buy : .sell
                 // Scheduled rather than awaited: an awaited act wakes this task as the fill leaves, and
                 // the harness would then compete with the agent for the fill's handling.
-                try sim.schedule(on: "BENCH", in: .microseconds(300)) { broker, now in
+                try sim.schedule(on: "BENCH", in: signalGap) { broker, now in
                     broker.submit(
                         SimOrderRequest(
                             clOrdID: "S\(k)", account: "ALICE", symbol: "EUR/USD", side: side, quantity: 1000,
@@ -224,8 +245,10 @@ public enum LoopbackCopyBenchmark {
                 }
             }
             try await echo.run(messages: total)
+            try await idleEcho.run(messages: total, gap: signalGap)
             let summary = await runtime.stop()
             await echo.stop()
+            await idleEcho.stop()
             var result = Result(
                 signals: options.signals, warmup: options.warmup, followers: followers,
                 journalSync: options.journalSync.rawValue, storeSync: options.storeSync, ledger: options.ledger,
@@ -238,11 +261,14 @@ public enum LoopbackCopyBenchmark {
                 let segments = try capture.finish()
                 let copies = wireLatencies(segments, brokerPort: UInt16(brokerPort), followers: followers)
                 let echoes = echoLatencies(segments, port: UInt16(echo.port))
+                let idleEchoes = echoLatencies(segments, port: UInt16(idleEcho.port))
                 result.source = "pcap"
                 result.ordersOnWire = copies.orders
                 result.firstCopyMicros = Percentiles(nanoseconds: Array(copies.first.dropFirst(options.warmup)))
                 result.lastCopyMicros = Percentiles(nanoseconds: Array(copies.last.dropFirst(options.warmup)))
                 result.baselineEchoMicros = Percentiles(nanoseconds: Array(echoes.dropFirst(options.warmup)))
+                result.idleEchoMicros = Percentiles(nanoseconds: Array(idleEchoes.dropFirst(options.warmup)))
+                if let idle = result.idleEchoMicros { result.firstRatioIdle = result.firstCopyMicros?.ratio(to: idle) }
                 if let baseline = result.baselineEchoMicros {
                     result.firstRatio = result.firstCopyMicros?.ratio(to: baseline)
                     result.lastRatio = result.lastCopyMicros?.ratio(to: baseline)
@@ -255,6 +281,9 @@ public enum LoopbackCopyBenchmark {
                     notes.append("\(copies.last.count) of \(total) signals with all their copies in the capture")
                 }
                 if echoes.count < total { notes.append("\(echoes.count) of \(total) echoes paired in the capture") }
+                if idleEchoes.count < total {
+                    notes.append("\(idleEchoes.count) of \(total) idle echoes paired in the capture")
+                }
                 if !notes.isEmpty { result.note = (notes + ["tcpdump: \(capture.statistics)"]).joined(separator: "; ") }
             }
             return result
@@ -262,6 +291,7 @@ public enum LoopbackCopyBenchmark {
             _ = try? capture?.finish()
             await runtime.stop()
             await echo.stop()
+            await idleEcho.stop()
             throw error
         }
     }
@@ -346,8 +376,9 @@ final class EchoServer: Sendable {
             port: listener.localAddress!.port!, serverGroup: serverGroup, clientGroup: clientGroup, listener: listener)
     }
 
-    /// Sends `messages` messages one after the other, each once the previous one came back.
-    func run(messages: Int) async throws {
+    /// Sends `messages` messages one after the other, each once the previous one came back, or
+    /// `gap` after it came back.
+    func run(messages: Int, gap: TimeAmount? = nil) async throws {
         let message = Array(
             ("8=FIX.4.4\u{1}9=230\u{1}35=8\u{1}34=1000\u{1}49=BENCH\u{1}56=AGENT_DC\u{1}"
                 + "52=20260101-00:00:00.000\u{1}1=ALICE\u{1}6=1.1000\u{1}11=S1\u{1}14=1000\u{1}17=E1\u{1}"
@@ -359,7 +390,7 @@ final class EchoServer: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        PingPongClient(message: message, count: messages, done: done))
+                        PingPongClient(message: message, count: messages, gap: gap, done: done))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -392,13 +423,15 @@ final class EchoServer: Sendable {
 
         let message: [UInt8]
         let count: Int
+        let gap: TimeAmount?
         let done: EventLoopPromise<Void>
         var received = 0
         var sent = 0
 
-        init(message: [UInt8], count: Int, done: EventLoopPromise<Void>) {
+        init(message: [UInt8], count: Int, gap: TimeAmount?, done: EventLoopPromise<Void>) {
             self.message = message
             self.count = count
+            self.gap = gap
             self.done = done
         }
 
@@ -411,6 +444,10 @@ final class EchoServer: Sendable {
             guard received >= sent * message.count else { return }
             if sent == count {
                 done.succeed(())
+            } else if let gap {
+                let loop = context.eventLoop
+                let boundContext = NIOLoopBound(context, eventLoop: loop)
+                loop.scheduleTask(in: gap) { self.send(boundContext.value) }
             } else {
                 send(context)
             }
