@@ -106,6 +106,9 @@ final class LedgerFeed: @unchecked Sendable {
     /// crystallisation it names as due records nothing.
     static let crystallisationRetryNanos: Int64 = 60_000_000_000
 
+    /// The recording thread's name, as `ps -L` shows it.
+    static let threadName = "cb-ledger"
+
     /// How often at most the fee figures are computed again while the ledger records.
     static let defaultFeesRefreshNanos: Int64 = 2_000_000_000
 
@@ -118,11 +121,14 @@ final class LedgerFeed: @unchecked Sendable {
         self.now = now
         self.feesRefreshNanos = feesRefreshNanos
         let thread = Thread { [self] in work() }
-        thread.name = "copybridge-ledger"
         thread.start()
     }
 
     private func work() {
+        // Named from inside: Foundation on Linux names only the current thread (a name given before
+        // `start()` is dropped), and Linux keeps 15 characters. Unnamed, the thread showed under
+        // its creator's name in `top -H`, `ps -L` and profiles.
+        Thread.current.name = LedgerFeed.threadName
         while true {
             condition.lock()
             while queue.isEmpty && !closing && !crystallisationDue {
