@@ -105,7 +105,7 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
     }
 
     @Test(arguments: [FileStore.SyncPolicy.never, .batch])
-    func aBurstOfMessagesReachesTheFilesTogetherAtTheSync(policy: FileStore.SyncPolicy) throws {
+    func aBurstOfMessagesReachesTheBodyAtTheSyncAndTheIndexAfter(policy: FileStore.SyncPolicy) throws {
         let dir = try TemporaryDirectory()
         let store = try FileStore(directory: dir.path, identity: isld, syncPolicy: policy, creationTime: t0.utc)
         for seq in 1...3 { try store.save(sentOrder(seq), seqNum: seq) }
@@ -116,6 +116,10 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
         var body: [UInt8] = []
         for seq in 1...3 { body += sentOrder(seq).readableBytesView }
         #expect(readFile(store.bodyPath) == body)
+        // The sync comes just before the flush: the index, which the body proves, waits for the next
+        // sequence number change, after it.
+        #expect(readFile(store.headerPath).isEmpty, "the index is not written before the flush")
+        try store.setNextTargetMsgSeqNum(2)
         let sizes = (1...3).map { sentOrder($0).readableBytes }
         #expect(
             String(decoding: readFile(store.headerPath), as: UTF8.self)
@@ -129,6 +133,27 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
         try store.reset(creationTime: at(60).utc)
         try store.sync()
         #expect(readFile(store.bodyPath).isEmpty && store.storedSeqNums.isEmpty)
+    }
+
+    @Test func aFailedWriteKeepsTheIndexOfWrittenFramesAndDropsOnlyUnwrittenOnes() throws {
+        let dir = try TemporaryDirectory()
+        let store = try FileStore(directory: dir.path, identity: isld, syncPolicy: .never, creationTime: t0.utc)
+        let full = MessageStoreError(.io(errno: 28), "write test")
+        try store.save(sentOrder(1), seqNum: 1)
+        try store.sync()
+        // Message 1 is in the body (and may be on the wire); its index entry waits.
+        try store.save(sentOrder(2), seqNum: 2)
+        store.simulateWriteFailure(full)
+        #expect(throws: MessageStoreError.self) { try store.sync() }
+        // Message 2 never reached the body, so it never left: forgotten, its number free again.
+        #expect(store.storedSeqNums == [1] && store.nextSenderMsgSeqNum == 2)
+        #expect(throws: MessageStoreError.self) { try store.setNextTargetMsgSeqNum(2) }
+        #expect(readFile(store.headerPath).isEmpty)
+        store.simulateWriteFailure(nil)
+        try store.setNextTargetMsgSeqNum(2)
+        let size = sentOrder(1).readableBytes
+        #expect(String(decoding: readFile(store.headerPath), as: UTF8.self) == "1,0,\(size) ")
+        #expect(readFile(store.bodyPath) == Array(sentOrder(1).readableBytesView))
     }
 
     @Test func underAlwaysEveryMessageIsWrittenAtOnce() throws {
@@ -175,8 +200,8 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
         }
     }
 
-    /// N messages saved, target sequence 4; the files before and after saving message N and
-    /// syncing, as a session does before it flushes. The tears are made by hand, so the tests skip
+    /// N messages saved, target sequence 4; the files before and after saving message N, syncing
+    /// (as a session does before it flushes) and writing its index entry (as it does after). The tears are made by hand, so the tests skip
     /// fsync (`.never`) to stay fast.
     func prepare(_ dir: TemporaryDirectory, count: Int) throws -> (FileStore, before: Files, after: Files) {
         let store = try FileStore(directory: dir.path, identity: isld, syncPolicy: .never, creationTime: t0.utc)
@@ -185,6 +210,9 @@ func sentOrder(_ seq: Int, padding: Int = 0) -> ByteBuffer {
         let before = Files(store)
         try store.save(sentOrder(count, padding: 3), seqNum: count)
         try store.sync()
+        // The index entry follows after the flush (with the next target update); reading back
+        // writes it too, leaving `.seqnums` as it was before message N.
+        _ = try store.messages(in: count...count)
         return (store, before, Files(store))
     }
 

@@ -24,10 +24,12 @@ import Synchronization
 /// With ``SyncPolicy/always`` every change is on disk before the call returns, so a driver that
 /// records a message before writing it to the socket never sends what the store could forget.
 /// Under ``SyncPolicy/batch`` and ``SyncPolicy/never`` the messages recorded since the last
-/// ``sync()`` wait in memory and reach the body and the index together when the session syncs the
-/// store, just before it flushes them to the socket: a burst of orders costs one write per file,
-/// not two per message. Until then nothing of them is on the wire either, and reading messages
-/// back (a resend) writes them first.
+/// ``sync()`` wait in memory and reach the body when the session syncs the store, just before it
+/// flushes them to the socket: a burst of orders costs one write, not two per message. Until then
+/// nothing of them is on the wire either. Their index entries follow with the next change of
+/// sequence numbers, after the flush (the session records the target number at the end of every
+/// read), or when messages are read back: the body proves them, and opening the store re-indexes
+/// frames the index misses, so the write before the flush is the body's alone.
 public final class FileStore: MessageStore {
     /// When changes are forced to disk (`fsync`).
     public enum SyncPolicy: String, Sendable, CaseIterable {
@@ -125,7 +127,8 @@ public final class FileStore: MessageStore {
 
     public func sync() throws(MessageStoreError) {
         try state.withLock { (s) throws(MessageStoreError) in
-            try s.writePending()
+            // The body only: this runs just before the flush, and the index can wait (see above).
+            try s.writePendingBody()
             guard s.policy == .batch, s.dirty else { return }
             try s.body.sync()
             try s.header.sync()
@@ -175,10 +178,12 @@ extension FileStore {
         var creationTime: UTCTimestamp
         var dirty = false
         var notes: [String] = []
-        /// Recorded frames not yet written to the body (which ends at `bodySize` on disk), and
-        /// their index entries, not yet written to the header.
+        /// Recorded frames not yet written to the body (which ends at `bodySize` on disk).
         var pendingBody: [UInt8] = []
+        /// Index entries not yet written to the header: of frames already in the body (the first
+        /// `pendingHeaderOfWrittenFrames` bytes), then of those in `pendingBody`.
         var pendingHeader: [UInt8] = []
+        var pendingHeaderOfWrittenFrames = 0
         /// For tests: the error every write of pending messages fails with, as on a full disk.
         var simulatedWriteFailure: MessageStoreError?
 
@@ -383,31 +388,50 @@ extension FileStore {
             }
         }
 
-        /// Writes the recorded frames still in memory: the body first, then their index entries (a
-        /// crash in between leaves frames the index misses, which opening recovers).
-        ///
-        /// When a write fails (a full disk), what was pending is forgotten: the session syncs before
-        /// it flushes, so none of it, nor anything recorded after it, reached the wire, and the
-        /// session, which drops the connection, continues from the last message the files hold.
-        /// Keeping it would have a resend after the next logon send those orders, late.
+        /// Writes the recorded frames still in memory, the body first, then the index entries still
+        /// in memory (a crash in between leaves frames the index misses, which opening recovers).
         mutating func writePending() throws(MessageStoreError) {
-            guard !pendingBody.isEmpty || !pendingHeader.isEmpty else { return }
+            try writePendingBody()
+            try writePendingIndex()
+        }
+
+        /// Writes the recorded frames still in memory to the body; their index entries wait.
+        ///
+        /// When the write fails (a full disk), the frames are forgotten: the session syncs before it
+        /// flushes, so none of them, nor anything recorded after them, reached the wire, and the
+        /// session, which drops the connection, continues from the last message the body holds.
+        /// Keeping them would have a resend after the next logon send those orders, late.
+        mutating func writePendingBody() throws(MessageStoreError) {
+            guard !pendingBody.isEmpty else { return }
             do throws(MessageStoreError) {
                 if let failure = simulatedWriteFailure { throw failure }
                 try body.write(pendingBody, at: bodySize)
-                try header.write(pendingHeader, at: headerSize)
             } catch {
                 let firstPending = index.firstIndex { $0.offset >= bodySize } ?? index.count
                 if firstPending < index.count { nextSender = index[firstPending].seq }
                 index.removeSubrange(firstPending...)
                 pendingBody.removeAll(keepingCapacity: true)
-                pendingHeader.removeAll(keepingCapacity: true)
+                pendingHeader.removeSubrange(pendingHeaderOfWrittenFrames...)
                 throw error
             }
             bodySize += pendingBody.count
-            headerSize += pendingHeader.count
             pendingBody.removeAll(keepingCapacity: true)
-            pendingHeader.removeAll(keepingCapacity: true)
+            pendingHeaderOfWrittenFrames = pendingHeader.count
+        }
+
+        /// Writes the index entries of frames already in the body. When the write fails they stay in
+        /// memory for the next try: their frames may be on the wire, and the body keeps them anyway.
+        mutating func writePendingIndex() throws(MessageStoreError) {
+            guard pendingHeaderOfWrittenFrames > 0 else { return }
+            if let failure = simulatedWriteFailure { throw failure }
+            if pendingHeaderOfWrittenFrames == pendingHeader.count {
+                try header.write(pendingHeader, at: headerSize)
+            } else {
+                try header.write(Array(pendingHeader[..<pendingHeaderOfWrittenFrames]), at: headerSize)
+            }
+            headerSize += pendingHeaderOfWrittenFrames
+            pendingHeader.removeSubrange(..<pendingHeaderOfWrittenFrames)
+            pendingHeaderOfWrittenFrames = 0
         }
 
         mutating func messages(in range: ClosedRange<Int>) throws(MessageStoreError) -> [StoredMessage] {
@@ -437,6 +461,7 @@ extension FileStore {
             // with no messages to resend (answered with GapFills), never new numbers with old messages.
             pendingBody.removeAll()
             pendingHeader.removeAll()
+            pendingHeaderOfWrittenFrames = 0
             try header.truncate(to: 0)
             try body.truncate(to: 0)
             if policy != .never {
