@@ -46,8 +46,13 @@ public struct CopyEngine: Sendable {
     var requestCounter = 0
     var replaying = false
     var provisional: [(session: Int, order: Int)] = []
-    /// The ClOrdID hash state after the latest signal's parts (a cache: it only saves work).
-    var signalHasher: (session: String, id: String, hasher: ClOrdIDHasher)?
+    /// The ClOrdID hash state after the latest signal's parts, and that signal (a cache: it only
+    /// saves work). Plain fields: an optional tuple was copied out to be compared and destroyed
+    /// through its generic value witnesses when replaced, 1.5 µs of a signal that finds the caches
+    /// cold.
+    var signalHasher = ClOrdIDHasher()
+    var signalHasherSession = ""
+    var signalHasherID = ""
 
     // Risk: breakers, loss protection (`Breakers.swift`, `LossProtection.swift`).
     var breakers: [BreakerState] = []

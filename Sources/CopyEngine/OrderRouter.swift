@@ -70,11 +70,16 @@ extension CopyEngine {
 
     /// The hash state after a signal's parts.
     mutating func hasher(signalSession: String, signalID: String) -> ClOrdIDHasher {
-        if let cached = signalHasher, cached.id == signalID, cached.session == signalSession { return cached.hasher }
+        // An empty ID is no signal's: the empty fields of a new engine never match.
+        if signalHasherID == signalID && !signalID.isEmpty && signalHasherSession == signalSession {
+            return signalHasher
+        }
         var h = ClOrdIDHasher()
         h.feed(signalSession)
         h.feed(signalID)
-        signalHasher = (signalSession, signalID, h)
+        signalHasher = h
+        signalHasherSession = signalSession
+        signalHasherID = signalID
         return h
     }
 
