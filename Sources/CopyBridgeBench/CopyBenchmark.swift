@@ -256,6 +256,8 @@ public struct CopyBenchmark {
                 if first == nil { first = clock.now - start }
             }
             let last = clock.now - start
+            // As the agent does once the orders are flushed.
+            engine.finishEvent()
             // The agent frees an event's actions after its orders are written, as here.
             withExtendedLifetime(actions) {}
             if k < warmup {

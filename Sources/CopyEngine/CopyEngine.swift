@@ -78,6 +78,8 @@ public struct CopyEngine: Sendable {
     var actions: [EngineAction] = []
     var pendingOrders: [(session: Int, order: Int)] = []
     var blockBuckets: [BlockBucket] = []
+    /// Provider fills whose ExecID and effect are still to be recorded (``finishEvent()``).
+    var deferredProviderFills: [DeferredProviderFill] = []
     var currentMessage: (session: Int, message: FIXMessage, receivedAt: EngineTime)?
 
     /// An engine for `configuration`, which is validated first.
@@ -131,8 +133,21 @@ public struct CopyEngine: Sendable {
         }
     }
 
+    /// Does the bookkeeping the last event left for after its orders were written: a driver calls
+    /// it once they are on the wire, so that the first order does not wait for it. ``handle(_:)``
+    /// calls it first in any case, so the next event never misses any of it.
+    public mutating func finishEvent() {
+        guard !deferredProviderFills.isEmpty else { return }
+        for d in deferredProviderFills {
+            rememberExecID(d.session, d.execID)
+            recordProviderFill(d.provider, execID: d.execID, key: d.key, effect: d.effect)
+        }
+        deferredProviderFills.removeAll(keepingCapacity: true)
+    }
+
     /// Handles one event and returns what to do, in order.
     public mutating func handle(_ event: EngineEvent) -> [EngineAction] {
+        finishEvent()
         actions = []
         switch event {
         case .executionReport(let session, let message, let receivedAt):

@@ -183,6 +183,16 @@ struct ProviderFillEffect {
     var quantity: FixedDecimal
 }
 
+/// What ``CopyEngine/recordProviderFill(_:execID:key:effect:)`` and
+/// ``CopyEngine/rememberExecID(_:_:)`` are to record for a provider fill once its copies are out.
+struct DeferredProviderFill {
+    let session: Int
+    let provider: Int
+    let execID: String
+    let key: String
+    let effect: ProviderFillEffect
+}
+
 struct FollowerLinkRef {
     let follower: Int
     let link: Int

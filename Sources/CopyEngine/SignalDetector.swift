@@ -113,9 +113,12 @@ extension CopyEngine {
             return
         }
         journalCurrentMessage()
-        rememberExecID(si, execID)
-        recordProviderFill(
-            p, execID: execID, key: effect.key, effect: ProviderFillEffect(symbol: s, quantity: effect.quantity))
+        // Her ExecID (for duplicates) and the fill's effect (for a later cancel or correct) are
+        // for the messages after this one: recorded once the copies are out, before any of them.
+        deferredProviderFills.append(
+            DeferredProviderFill(
+                session: si, provider: p, execID: execID, key: effect.key,
+                effect: ProviderFillEffect(symbol: s, quantity: effect.quantity)))
 
         let old = providers[p].symbols[s].position
         let new = old + delta

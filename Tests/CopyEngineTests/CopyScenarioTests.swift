@@ -382,6 +382,25 @@ struct CopyScenarioTests {
         #expect(w.reasons("bob").isEmpty)
     }
 
+    @Test func aResendOrCancelRightAfterHerFillFindsItRecorded() throws {
+        // Her ExecID and the fill's effect are recorded after the copies are out (finishEvent);
+        // a message handled next, before any report of the copies, must still find them.
+        var w = try World(setup(followers: [Self.bob()]))
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000", execID: "E-1", pumpAfter: false)
+        w.providerFill(side: "1", qty: "100000", execID: "E-1", possDup: true, pumpAfter: false)
+        #expect(w.reasons() == [.duplicateExecID])
+        let p = w.configuration.providers[0]
+        let bust = Reports.executionReport(
+            execID: "E-2", account: p.account, symbol: "EUR/USD", side: "1", lastQty: nil, lastPx: dec("1.1"),
+            cumQty: nil, ordStatus: "2", execType: "H", clOrdID: "h", transactTime: w.now, execRefID: "E-1")
+        w.send(.executionReport(session: "alpha", message: bust, receivedAt: w.advance()))
+        #expect(w.engine.providerPosition("alice", symbol: "EUR/USD") == 0)
+        #expect(!w.reasons().contains(.unknownExecRef))
+        w.pump()
+        #expect(w.position("bob") == 0)
+    }
+
     @Test func tradeCancelAndCorrectAdjustHerPosition() throws {
         var w = try World(setup(followers: [Self.bob()]))
         w.allSessionsUp()

@@ -256,6 +256,7 @@ final class AgentCore: @unchecked Sendable {
         }
         // The event's orders go on the wire now, not when the read burst that brought it ends.
         for driver in written { driver.flushWrites() }
+        engine.finishEvent()
         // A session's message is written with the next order, or before its session records the
         // read burst's sequence numbers, or by the drain: not here, in front of the next message.
         if trigger == nil { _ = commitJournal() }
