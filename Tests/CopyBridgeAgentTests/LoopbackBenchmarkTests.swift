@@ -1,3 +1,4 @@
+import BrokerSimulator
 import Foundation
 import Testing
 
@@ -25,6 +26,37 @@ struct LoopbackBenchmarkTests {
         #expect(p50 > 0 && p50 <= p99)
         let json = try JSONSerialization.jsonObject(with: Data(result.jsonLine.utf8)) as? [String: Any]
         #expect(json?["orders_sent"] as? Int == 24)
+    }
+
+    @Test("waiting for filled orders returns once they are filled and times out when they are not")
+    func waitsForFilledOrders() async throws {
+        let folder = try TestFolder()
+        let file = try folder.write("agent.conf", LoopbackCopyBenchmark.settings(LoopbackCopyBenchmark.Options()))
+        let configuration = try AgentConfiguration.load(path: file, dataFolder: folder.path + "/data")
+        let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
+        try await runtime.start()
+        do {
+            try await runtime.waitUntil("the sessions", timeout: .seconds(30)) { $0.allLive(["dropcopy", "orders"]) }
+            try await runtime.waitUntilFilled(0)
+            await #expect(throws: AgentRuntimeError.self) {
+                try await runtime.waitUntilFilled(1, timeout: .milliseconds(200))
+            }
+            let sim = try #require(runtime.simulator)
+            _ = try await sim.act(on: "BENCH") { broker, now in
+                (
+                    broker.submit(
+                        SimOrderRequest(
+                            clOrdID: "S0", account: "ALICE", symbol: "EUR/USD", side: .buy, quantity: 1000,
+                            timeInForce: .immediateOrCancel), at: now), ()
+                )
+            }
+            try await runtime.waitUntilFilled(1, timeout: .seconds(30))
+            #expect(try await runtime.progress().filledOrders == 1)
+        } catch {
+            await runtime.stop()
+            throw error
+        }
+        await runtime.stop()
     }
 
     @Test("the idle echo waits the gap after each answer before the next request")

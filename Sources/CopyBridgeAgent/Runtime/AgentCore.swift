@@ -69,6 +69,8 @@ final class AgentCore: @unchecked Sendable {
     private var stopWaiters: [EventLoopPromise<Void>] = []
     private var progressWaiters: [(check: (AgentProgress) -> Bool, detailed: Bool, promise: EventLoopPromise<Void>)] =
         []
+    /// Waiters for a number of filled orders, checked with one comparison per drain.
+    private var filledWaiters: [(count: Int, promise: EventLoopPromise<Void>)] = []
 
     /// Work deferred until after the flush that follows the current read burst.
     private struct PostWork {
@@ -632,6 +634,7 @@ final class AgentCore: @unchecked Sendable {
             lines.removeAll(keepingCapacity: true)
         }
         checkProgressWaiters()
+        checkFilledWaiters()
     }
 
     private func say(_ wall: Int64, _ text: String) {
@@ -900,6 +903,8 @@ final class AgentCore: @unchecked Sendable {
         crashed = true  // nothing more is recorded
         for w in progressWaiters { w.promise.fail(AgentRuntimeError.stopped) }
         progressWaiters.removeAll()
+        for w in filledWaiters { w.promise.fail(AgentRuntimeError.stopped) }
+        filledWaiters.removeAll()
         return summary
     }
 
@@ -911,6 +916,8 @@ final class AgentCore: @unchecked Sendable {
         releaseStopWaiters()
         for w in progressWaiters { w.promise.fail(AgentRuntimeError.stopped) }
         progressWaiters.removeAll()
+        for w in filledWaiters { w.promise.fail(AgentRuntimeError.stopped) }
+        filledWaiters.removeAll()
     }
 
     func liveOrderCount() -> Int {
@@ -968,6 +975,34 @@ final class AgentCore: @unchecked Sendable {
             futureResult.whenComplete { _ in expiry.cancel() }
         }
         return promise.futureResult
+    }
+
+    /// A future that completes once `count` orders have been filled in all (see
+    /// ``AgentRuntime/waitUntilFilled(_:timeout:)``).
+    func waitUntilFilled(_ count: Int, timeout: TimeAmount) -> EventLoopFuture<Void> {
+        let promise = loop.makePromise(of: Void.self)
+        if crashed {
+            promise.fail(AgentRuntimeError.stopped)
+        } else if activity.filledOrders >= count {
+            promise.succeed(())
+        } else {
+            filledWaiters.append((count, promise))
+            let futureResult = promise.futureResult
+            let expiry = loop.scheduleTask(in: timeout) { [self] in
+                filledWaiters.removeAll { $0.promise.futureResult === futureResult }
+                promise.fail(AgentRuntimeError.timedOut("\(count) filled orders"))
+            }
+            futureResult.whenComplete { _ in expiry.cancel() }
+        }
+        return promise.futureResult
+    }
+
+    private func checkFilledWaiters() {
+        guard !filledWaiters.isEmpty else { return }
+        let filled = activity.filledOrders
+        guard filledWaiters.contains(where: { $0.count <= filled }) else { return }
+        for waiter in filledWaiters where waiter.count <= filled { waiter.promise.succeed(()) }
+        filledWaiters.removeAll { $0.count <= filled }
     }
 
     private func checkProgressWaiters() {

@@ -445,6 +445,18 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         try await future.get()
     }
 
+    /// Returns once `count` orders have been filled in all, or throws after `timeout`. The agent
+    /// checks it with one comparison after each burst of activity, where
+    /// ``waitUntil(_:timeout:detailed:_:)`` builds its whole progress: a driver pacing itself on the
+    /// copies (the loopback benchmark) then costs the agent next to nothing between them.
+    public func waitUntilFilled(_ count: Int, timeout: Duration = .seconds(30)) async throws {
+        guard let core = running?.core else { throw AgentRuntimeError.notStarted }
+        let (seconds, attoseconds) = timeout.components
+        let amount = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let future = try await core.loop.submit { core.waitUntilFilled(count, timeout: amount) }.get()
+        try await future.get()
+    }
+
     /// The run's figures so far.
     public func summary() async -> AgentSummary {
         guard let core = running?.core, let summary = try? await core.loop.submit({ core.summary() }).get() else {
