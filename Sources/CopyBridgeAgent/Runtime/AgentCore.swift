@@ -901,10 +901,7 @@ final class AgentCore: @unchecked Sendable {
                     + "\(summary.rejectedOrders) rejected", at: wall))
         do { try journal.close() } catch { logger.error("closing the journal: \(error)") }
         crashed = true  // nothing more is recorded
-        for w in progressWaiters { w.promise.fail(AgentRuntimeError.stopped) }
-        progressWaiters.removeAll()
-        for w in filledWaiters { w.promise.fail(AgentRuntimeError.stopped) }
-        filledWaiters.removeAll()
+        failWaiters()
         return summary
     }
 
@@ -914,10 +911,7 @@ final class AgentCore: @unchecked Sendable {
         journal.abandon()
         post.removeAll()
         releaseStopWaiters()
-        for w in progressWaiters { w.promise.fail(AgentRuntimeError.stopped) }
-        progressWaiters.removeAll()
-        for w in filledWaiters { w.promise.fail(AgentRuntimeError.stopped) }
-        filledWaiters.removeAll()
+        failWaiters()
     }
 
     func liveOrderCount() -> Int {
@@ -967,12 +961,9 @@ final class AgentCore: @unchecked Sendable {
             promise.succeed(())
         } else {
             progressWaiters.append((check, detailed, promise))
-            let futureResult = promise.futureResult
-            let expiry = loop.scheduleTask(in: timeout) { [self] in
-                progressWaiters.removeAll { $0.promise.futureResult === futureResult }
-                promise.fail(AgentRuntimeError.timedOut(what))
+            expire(promise, after: timeout, what) { [self] f in
+                progressWaiters.removeAll { $0.promise.futureResult === f }
             }
-            futureResult.whenComplete { _ in expiry.cancel() }
         }
         return promise.futureResult
     }
@@ -987,14 +978,33 @@ final class AgentCore: @unchecked Sendable {
             promise.succeed(())
         } else {
             filledWaiters.append((count, promise))
-            let futureResult = promise.futureResult
-            let expiry = loop.scheduleTask(in: timeout) { [self] in
-                filledWaiters.removeAll { $0.promise.futureResult === futureResult }
-                promise.fail(AgentRuntimeError.timedOut("\(count) filled orders"))
+            expire(promise, after: timeout, "\(count) filled orders") { [self] f in
+                filledWaiters.removeAll { $0.promise.futureResult === f }
             }
-            futureResult.whenComplete { _ in expiry.cancel() }
         }
         return promise.futureResult
+    }
+
+    /// Fails a waiter's `promise` with ``AgentRuntimeError/timedOut(_:)`` after `timeout` unless it
+    /// completes first, once `forget` has taken it off its list.
+    private func expire(
+        _ promise: EventLoopPromise<Void>, after timeout: TimeAmount, _ what: String,
+        forget: @escaping @Sendable (EventLoopFuture<Void>) -> Void
+    ) {
+        let futureResult = promise.futureResult
+        let expiry = loop.scheduleTask(in: timeout) {
+            forget(futureResult)
+            promise.fail(AgentRuntimeError.timedOut(what))
+        }
+        futureResult.whenComplete { _ in expiry.cancel() }
+    }
+
+    /// Fails every waiter: the agent stopped or crashed.
+    private func failWaiters() {
+        for w in progressWaiters { w.promise.fail(AgentRuntimeError.stopped) }
+        progressWaiters.removeAll()
+        for w in filledWaiters { w.promise.fail(AgentRuntimeError.stopped) }
+        filledWaiters.removeAll()
     }
 
     private func checkFilledWaiters() {
