@@ -27,23 +27,25 @@ public enum Currency {
     /// `uppercased()`, `contains("/")` and `split` this took tens of microseconds of the ledger
     /// thread per copy, on a machine whose other core runs the copy path.
     static func pair(_ symbol: String) -> (String, String)? {
-        var letters: (UInt64, Int) = (0, 0)
-        var slashAt = -1
+        // The upper-case letters, one byte each from the lowest.
+        var packed: UInt64 = 0
+        var count = 0
+        var slash = false
         for byte in symbol.utf8 {
             if byte == UInt8(ascii: "/") {
                 // One slash, after the third letter.
-                guard slashAt < 0, letters.1 == 3 else { return nil }
-                slashAt = letters.1
+                guard !slash, count == 3 else { return nil }
+                slash = true
                 continue
             }
             let upper = byte & ~0x20
-            guard upper >= UInt8(ascii: "A"), upper <= UInt8(ascii: "Z"), letters.1 < 6 else { return nil }
-            letters.0 |= UInt64(upper) << (8 * letters.1)
-            letters.1 += 1
+            guard upper >= UInt8(ascii: "A"), upper <= UInt8(ascii: "Z"), count < 6 else { return nil }
+            packed |= UInt64(upper) << (8 * count)
+            count += 1
         }
-        guard letters.1 == 6 else { return nil }
+        guard count == 6 else { return nil }
         func code(_ shift: Int) -> String {
-            withUnsafeBytes(of: (letters.0 >> shift).littleEndian) { String(decoding: $0.prefix(3), as: UTF8.self) }
+            withUnsafeBytes(of: (packed >> shift).littleEndian) { String(decoding: $0.prefix(3), as: UTF8.self) }
         }
         return (code(0), code(24))
     }
