@@ -24,6 +24,13 @@ struct LoopbackBenchmarkTests {
         let p50 = try #require(result.agentClockMicros["p50"])
         let p99 = try #require(result.agentClockMicros["p99"])
         #expect(p50 > 0 && p50 <= p99)
+        #if os(Linux)
+            // The copy path's loop, the ledger's and the simulator's threads, each under its own name.
+            let cpu = try #require(result.cpuMicrosPerSignal)
+            for name in [AgentRuntime.loopThreadName, LedgerFeed.threadName, BrokerSimulatorServer.loopThreadName] {
+                #expect((cpu[name] ?? 0) > 0, "\(name) in \(cpu)")
+            }
+        #endif
         let json = try JSONSerialization.jsonObject(with: Data(result.jsonLine.utf8)) as? [String: Any]
         #expect(json?["orders_sent"] as? Int == 24)
     }

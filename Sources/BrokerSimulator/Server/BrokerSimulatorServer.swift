@@ -95,6 +95,8 @@ public struct SimServerError: Error, CustomStringConvertible, Sendable {
 /// Sessions that share a listening port share one broker; different ports are different brokers.
 /// A broker's messages to a session that is not logged on wait for its next logon.
 public final class BrokerSimulatorServer: Sendable {
+    /// The name of the thread of the server's own event loop, as `ps -L` shows it.
+    public static let loopThreadName = "cb-sim"
     /// The brokers, in plan order.
     public let plans: [SimBrokerPlan]
     /// The loop every broker runs on.
@@ -124,6 +126,8 @@ public final class BrokerSimulatorServer: Sendable {
         }
         let owned = options.group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         let loop = (options.group ?? owned!).next()
+        // Its own loop only: a loop the caller lends keeps the caller's name.
+        if owned != nil { loop.execute { Thread.current.name = BrokerSimulatorServer.loopThreadName } }
         let clock = options.clock
         var hosts: [SimBrokerHost] = []
         do {

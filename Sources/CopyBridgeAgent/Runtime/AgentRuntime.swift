@@ -75,6 +75,8 @@ public struct AgentRuntimeOptions: Sendable {
 /// handler on one event loop, a tick timer, market data subscriptions, and the HTTP server.
 public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCommandSink, Sendable {
     public static let version = "0.1.0"
+    /// The name of the thread of the copy path's event loop, as `ps -L` shows it.
+    public static let loopThreadName = "cb-agent"
 
     public let configuration: AgentConfiguration
     public let options: AgentRuntimeOptions
@@ -209,6 +211,8 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
+        // Named for `top -H`, `ps -L` and profiles, where every SwiftNIO loop is otherwise NIO-ELT-n.
+        loop.execute { Thread.current.name = AgentRuntime.loopThreadName }
         let core: AgentCore
         let fix: FIXEngine
         do {

@@ -108,6 +108,10 @@ public enum LoopbackCopyBenchmark {
         /// the order handed to its session.
         public var agentClockMicros: [String: Double]
         public var agentClockSamples: Int
+        /// CPU time per measured signal, by thread name (`cb-agent`, `cb-ledger`, `cb-sim`, the
+        /// harness's), in microseconds: on few cores, what the threads beside the copy path use
+        /// decides how often a fill finds no core free.
+        public var cpuMicrosPerSignal: [String: Double]?
         public var note: String?
 
         /// One line of JSON with sorted keys.
@@ -228,7 +232,9 @@ public enum LoopbackCopyBenchmark {
             }
             let followers = options.followers
             let total = options.warmup + options.signals
+            var cpuAtStart = ThreadCPU(threads: [:])
             for k in 0..<total {
+                if k == options.warmup { cpuAtStart = ThreadCPU.read() }
                 // Alternate, so that positions stay small and every signal opens or closes.
                 let side: SimSide = k % 2 == 0 ? .buy : .sell
                 // Scheduled rather than awaited: an awaited act wakes this task as the fill leaves, and
@@ -244,6 +250,7 @@ public enum LoopbackCopyBenchmark {
                 // benchmark's own cost on the thread it measures.
                 try await runtime.waitUntilFilled((k + 1) * followers)
             }
+            let cpu = ThreadCPU.read().micros(since: cpuAtStart, per: options.signals)
             try await echo.run(messages: total)
             try await idleEcho.run(messages: total, gap: signalGap)
             let summary = await runtime.stop()
@@ -256,6 +263,7 @@ public enum LoopbackCopyBenchmark {
                 source: "agent-clock", ordersSent: summary.ordersSent, filledOrders: summary.filledOrders,
                 agentClockMicros: ["p50": summary.latencyP50Micros ?? 0, "p99": summary.latencyP99Micros ?? 0],
                 agentClockSamples: summary.latencySamples)
+            result.cpuMicrosPerSignal = cpu.isEmpty ? nil : cpu
             result.note = note
             if let capture {
                 let segments = try capture.finish()
