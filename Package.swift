@@ -105,7 +105,7 @@ let package = Package(
         // Benchmarks behind `copybridge bench`.
         .target(
             name: "CopyBridgeBench",
-            dependencies: ["FIXCore", "FIXMessages", "CopyEngine"]
+            dependencies: ["FIXCore", "FIXMessages", "FIXSession", "CopyEngine"]
         ),
         .executableTarget(
             name: "CopyBridge",

@@ -24,6 +24,8 @@ public struct CodecBenchmarkResult: Sendable {
     /// The same message as the agent sends it: the order's fields in tag order in a builder of
     /// their own, the header in the session's, merged as the message is encoded.
     public var encodeSessionNewOrderSingleNanoseconds: Double
+    /// An in-sequence ExecutionReport received by a logged-on session, up to its delivery.
+    public var sessionReceiveNanoseconds: Double
 
     /// One JSON object on one line, keys in a fixed order.
     public var jsonLine: String {
@@ -31,11 +33,13 @@ public struct CodecBenchmarkResult: Sendable {
         return "{\"messages\":\(messages),\"iterations\":\(iterations),\"parse_ns\":\(f(parseNanoseconds)),"
             + "\"parse_validate_ns\":\(f(parseValidateNanoseconds)),"
             + "\"encode_nos_ns\":\(f(encodeNewOrderSingleNanoseconds)),"
-            + "\"encode_nos_session_ns\":\(f(encodeSessionNewOrderSingleNanoseconds))}"
+            + "\"encode_nos_session_ns\":\(f(encodeSessionNewOrderSingleNanoseconds)),"
+            + "\"session_receive_ns\":\(f(sessionReceiveNanoseconds))}"
     }
 }
 
-/// Times the FIX codec on a corpus: parsing, parsing with validation, and encoding.
+/// Times the FIX codec on a corpus: parsing, parsing with validation, and encoding; and a session
+/// receiving as many ExecutionReports.
 ///
 /// The corpus is a text file with one FIX message per line, `|` standing for SOH and `#`
 /// starting a comment line. Every message must be valid for the dictionary, so that the
@@ -95,10 +99,13 @@ public struct CodecBenchmark {
         let encode = time(iterations) { encoder.pass(corpus.count) }
         var sessionEncoder = NewOrderSingleEncoder()
         let encodeSession = time(iterations) { sessionEncoder.sessionPass(corpus.count) }
+        let receiver = SessionReceiver(count: count)
+        let receive = time(iterations) { receiver.pass() }
         return CodecBenchmarkResult(
             messages: corpus.count, iterations: iterations, parseNanoseconds: parse / Double(count),
             parseValidateNanoseconds: validate / Double(count), encodeNewOrderSingleNanoseconds: encode / Double(count),
-            encodeSessionNewOrderSingleNanoseconds: encodeSession / Double(count))
+            encodeSessionNewOrderSingleNanoseconds: encodeSession / Double(count),
+            sessionReceiveNanoseconds: receive / Double(count))
     }
 
     /// Nanoseconds per call of `body`: the fastest batch of ``batchSize`` calls, after one untimed

@@ -18,3 +18,12 @@ struct CodecBenchmarkTests {
         }
     }
 }
+
+@Suite("session receive benchmark")
+struct SessionReceiveBenchmarkTests {
+    @Test("every pass delivers every fill, in sequence again from 2")
+    func everyPassDeliversEveryFill() {
+        let receiver = SessionReceiver(count: 50)
+        for _ in 0..<3 { #expect(receiver.pass() == 50) }
+    }
+}
