@@ -138,7 +138,14 @@ public struct FIXMessage: Sendable {
     /// Whether the first value of `tag` equals `value`, compared byte by byte.
     public func value(of tag: Int, equals value: String) -> Bool {
         guard let i = firstIndex(of: tag) else { return false }
-        return withValueBytes(at: i) { v in v.elementsEqual(value.utf8) }
+        return withValueBytes(at: i) { v in
+            // A native string's bytes compared as bytes: `elementsEqual` over its UTF-8 view walks an
+            // iterator a byte at a time, and this runs for every message's CompIDs.
+            let same = value.utf8.withContiguousStorageIfAvailable { u in
+                u.count == v.count && u.elementsEqual(v)
+            }
+            return same ?? v.elementsEqual(value.utf8)
+        }
     }
 
     // MARK: Framing fields

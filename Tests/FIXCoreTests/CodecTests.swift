@@ -247,6 +247,24 @@ import Testing
         #expect(!b.value(of: 79, is: "in-a-group"), "group fields are not read back")
     }
 
+    @Test func messageComparesAValueWithAStringByteForByte() {
+        var b = FIXMessageBuilder(msgType: "D")
+        b.set(49, "BROKER")
+        b.set(11, "Grüße-1")
+        b.set(1, "")
+        let m = b.build()
+        let broker = "BROK" + "ER"  // made at run time, not a literal
+        #expect(m.value(of: 49, equals: broker))
+        #expect(!m.value(of: 49, equals: "BROKE"), "a prefix is not the value")
+        #expect(!m.value(of: 49, equals: "BROKERS"), "nor is a longer string")
+        #expect(!m.value(of: 49, equals: "BROKEr"))
+        #expect(m.value(of: 11, equals: "Grüße-1"), "multi-byte UTF-8 compares by its bytes")
+        #expect(!m.value(of: 11, equals: "Grusse-1"))
+        #expect(m.value(of: 1, equals: "") && !m.value(of: 1, equals: "x"))
+        #expect(!m.value(of: 58, equals: ""), "an absent tag has no value")
+        #expect(m.value(of: 8, equals: "FIX.4.4") && !m.value(of: 8, equals: "FIX.4.2"))
+    }
+
     @Test func asciiByteValuesEncodeLikeStrings() {
         var bytes = FIXMessageBuilder(msgType: "D")
         var text = FIXMessageBuilder(msgType: "D")
