@@ -390,6 +390,9 @@ extension SessionStateMachine {
 
         mutating func ordered(_ action: SessionAction) {
             flush()
+            // A delivery is usually followed by the sequence number to persist and a timer: one
+            // allocation rather than growing twice.
+            if actions.isEmpty { actions.reserveCapacity(4) }
             actions.append(action)
         }
 
@@ -573,7 +576,8 @@ extension SessionStateMachine {
         session.lastReceived = now.monotonicNanoseconds
         session.testRequestSent = false
         let msgType = message.msgType
-        guard message.beginString == identity.beginString else {
+        // Compared in place: building the String costs more than the comparison.
+        guard message.value(of: FIXTag.beginString, equals: identity.beginString) else {
             // 2i: the counterparty speaks another version; nothing it says can be trusted.
             sendLogout(&out, now, text: "Incorrect BeginString")
             disconnect(&out, reason: "Incorrect BeginString \(message.beginString)")
@@ -593,9 +597,9 @@ extension SessionStateMachine {
             startLogout(&out, now, text: nil)
             return
         }
-        if configuration.checkLatency, let sendingTime = try? message.timestamp(FIXTag.sendingTime),
-            !withinLatency(sendingTime, now)
-        {
+        // Read once: the latency check and the format check both need it.
+        let sendingTime = try? message.timestamp(FIXTag.sendingTime)
+        if configuration.checkLatency, let sendingTime, !withinLatency(sendingTime, now) {
             // 2o
             reject(&out, now, message, seq: seq, FIXRejectInfo(.sendingTimeAccuracyProblem))
             startLogout(&out, now, text: nil)
@@ -628,27 +632,34 @@ extension SessionStateMachine {
             sequenceTooLow(&out, now, seq, message)
             return
         }
-        processInSequence(message, seq: seq, &out, now)
+        processInSequence(message, msgType: msgType, seq: seq, sendingTime: sendingTime, &out, now)
         drainQueue(&out, now)
     }
 
-    /// A message whose MsgSeqNum is the one expected: validate it and act on it.
+    /// A message whose MsgSeqNum is the one expected: validate it and act on it. `msgType` and
+    /// `sendingTime` are the message's, as the caller read them (`sendingTime` nil: absent or malformed).
     private mutating func processInSequence(
-        _ message: FIXMessage, seq: Int, _ out: inout Output, _ now: SessionTime
+        _ message: FIXMessage, msgType: String, seq: Int, sendingTime: UTCTimestamp?, _ out: inout Output,
+        _ now: SessionTime
     ) {
-        let msgType = message.msgType
-        let isAdmin = SessionMessageType.isAdmin(message)
+        let isAdmin = SessionMessageType.isAdmin(msgType)
         for tag in [FIXTag.senderCompID, FIXTag.targetCompID, FIXTag.sendingTime] where !message.contains(tag) {
             rejectInvalid(&out, now, message, seq: seq, FIXRejectInfo(.requiredTagMissing, refTagID: tag))
             return
         }
-        if (try? message.timestamp(FIXTag.sendingTime)) == nil {
+        if sendingTime == nil {
             rejectInvalid(
                 &out, now, message, seq: seq, FIXRejectInfo(.incorrectDataFormat, refTagID: FIXTag.sendingTime))
             return
         }
         if let info = validate(message) {
             rejectInvalid(&out, now, message, seq: seq, info)
+            return
+        }
+        // Fills and the rest of the application's traffic skip the admin cases: each one failed is a
+        // string comparison.
+        guard isAdmin else {
+            receivedApplication(message, msgType: msgType, seq: seq, &out, now)
             return
         }
         switch msgType {
@@ -677,23 +688,31 @@ extension SessionStateMachine {
             session.nextTarget = seq + 1
             out.event(.warning("Ignored a Logon received while logged on (MsgSeqNum \(seq))"))
         default:
-            precondition(!isAdmin || msgType == SessionMessageType.logout, "admin message \(msgType) not handled")
-            let supported = configuration.validator?.isSupported(msgType: msgType) ?? true
-            session.nextTarget = seq + 1
-            if supported {
-                out.ordered(.deliver(message))
-            } else {
-                // 2r
-                let text = "Unsupported Message Type"
-                sendAdmin(
-                    &out, now, SessionMessageType.businessMessageReject,
-                    event: .businessRejectSent(refSeqNum: seq, refMsgType: msgType, text: text)
-                ) { b in
-                    b.set(FIXTag.refSeqNum, seq)
-                    b.set(FIXTag.refMsgType, msgType)
-                    b.set(FIXTag.businessRejectReason, 3)
-                    b.set(FIXTag.text, text)
-                }
+            precondition(msgType == SessionMessageType.logout, "admin message \(msgType) not handled")
+            receivedApplication(message, msgType: msgType, seq: seq, &out, now)
+        }
+    }
+
+    /// An in-sequence message that passed validation and is not one the session layer answers: the
+    /// application gets it, unless the validator does not support its type (2r).
+    private mutating func receivedApplication(
+        _ message: FIXMessage, msgType: String, seq: Int, _ out: inout Output, _ now: SessionTime
+    ) {
+        let supported = configuration.validator?.isSupported(msgType: msgType) ?? true
+        session.nextTarget = seq + 1
+        if supported {
+            out.ordered(.deliver(message))
+        } else {
+            // 2r
+            let text = "Unsupported Message Type"
+            sendAdmin(
+                &out, now, SessionMessageType.businessMessageReject,
+                event: .businessRejectSent(refSeqNum: seq, refMsgType: msgType, text: text)
+            ) { b in
+                b.set(FIXTag.refSeqNum, seq)
+                b.set(FIXTag.refMsgType, msgType)
+                b.set(FIXTag.businessRejectReason, 3)
+                b.set(FIXTag.text, text)
             }
         }
     }
@@ -791,7 +810,10 @@ extension SessionStateMachine {
             }
             switch entry {
             case .processed: session.nextTarget += 1
-            case .message(let message): processInSequence(message, seq: session.nextTarget, &out, now)
+            case .message(let message):
+                processInSequence(
+                    message, msgType: message.msgType, seq: session.nextTarget,
+                    sendingTime: try? message.timestamp(FIXTag.sendingTime), &out, now)
             }
         }
         guard let resend = session.resend else { return }
