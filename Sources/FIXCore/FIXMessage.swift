@@ -142,7 +142,9 @@ public struct FIXMessage: Sendable {
             // A native string's bytes compared as bytes: `elementsEqual` over its UTF-8 view walks an
             // iterator a byte at a time, and this runs for every message's CompIDs.
             let same = value.utf8.withContiguousStorageIfAvailable { u in
-                u.count == v.count && u.elementsEqual(v)
+                guard u.count == v.count else { return false }
+                for k in 0..<u.count where u[k] != v[k] { return false }
+                return true
             }
             return same ?? v.elementsEqual(value.utf8)
         }
