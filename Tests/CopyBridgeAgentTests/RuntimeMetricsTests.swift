@@ -53,6 +53,35 @@ struct RuntimeMetricsTests {
         #expect(copies.allSatisfy { ($0.sentLatencyNanos ?? 0) > 0 }, "\(copies.map(\.sentLatencyNanos))")
     }
 
+    @Test("a broker that rejects every copy: each retry and the degradation's cause have a series; others go on")
+    func retriesAndDegradationInTheMetrics() async throws {
+        let folder = try TestFolder()
+        var options = AgentRuntimeOptions.quietTests
+        options.http = .port(0)
+        // LOTBRK (lena's broker) rejects everything; the agent retries once, then degrades her.
+        let settings = twoBrokerSettings(
+            lotbrkExtra: "RejectProbability=1\nRetryLimit=1\nRetryBackoffMs=10", admin: true)
+        try await withRuntime(settings, folder: folder, options: options) { runtime in
+            try await runtime.waitUntil("every session live", timeout: .seconds(60)) {
+                $0.allLive(twoBrokerSessions)
+            }
+            let sim = try #require(runtime.simulator)
+            try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)
+            try await runtime.waitUntil("bob and carl filled, lena degraded", timeout: .seconds(60)) { progress in
+                guard case .degraded(.retryExhausted, _) = progress.followerStatus["lena"] else { return false }
+                return progress.filledOrders == 2 && progress.liveOrders == 0
+            }
+            let port = try #require(runtime.httpListeningAddress?.port)
+            let page = try await AdminClient(port: port, token: nil).request(method: .GET, path: "/metrics").text
+            // Two attempts rejected: the first is retried, the second exhausts RetryLimit=1.
+            #expect(sample(page, #"copybridge_decisions_total{reason="order-rejected"}"#) == 2, "\(page)")
+            #expect(sample(page, #"copybridge_decisions_total{reason="retry-scheduled"}"#) == 1)
+            #expect(sample(page, #"copybridge_degradations_total{reason="retry-exhausted"}"#) == 1)
+            #expect(sample(page, #"copybridge_followers{state="degraded"}"#) == 1)
+            #expect(sample(page, #"copybridge_followers{state="active"}"#) == 2)
+        }
+    }
+
     @Test("an order's sending time is its work's wall time plus the monotonic time since the work began")
     func sendingTime() {
         #expect(AgentCore.wallTime(ofMonotonic: 1_500, since: 1_000, wall: 10_000) == 10_500)

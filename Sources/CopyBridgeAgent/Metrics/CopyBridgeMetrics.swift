@@ -19,6 +19,8 @@ import Synchronization
 /// - `copybridge_order_ack_seconds{session}`, `copybridge_order_fill_seconds{session}` histograms
 /// - `copybridge_slippage_bps{session}` histogram (positive: worse than the provider)
 /// - `copybridge_signals_total{provider}`, `copybridge_copies_total{session}`, `copybridge_skips_total{reason}`
+/// - `copybridge_decisions_total{reason}` (every engine decision: skips, clamps, retries, settlements...),
+///   `copybridge_degradations_total{reason}` (followers degraded, by cause: `retry-exhausted`, ...)
 /// - `copybridge_orders_total{session}`, `copybridge_fills_total{session}`, `copybridge_rejects_total{session}`,
 ///   `copybridge_unfilled_total{session}`, `copybridge_errors_total{session,kind}`
 /// - `copybridge_session_state{session,state}` (1 for the current state), `copybridge_session_next_sender_seqnum`,
@@ -49,6 +51,8 @@ public final class CopyBridgeMetrics: Sendable {
         static let signals = "copybridge_signals_total"
         static let copies = "copybridge_copies_total"
         static let skips = "copybridge_skips_total"
+        static let decisions = "copybridge_decisions_total"
+        static let degradations = "copybridge_degradations_total"
         static let orders = "copybridge_orders_total"
         static let fills = "copybridge_fills_total"
         static let rejects = "copybridge_rejects_total"
@@ -119,6 +123,8 @@ public final class CopyBridgeMetrics: Sendable {
         var sessions: [String: SessionSeries] = [:]
         var signalCounters: [String: Counter] = [:]
         var skipCounters: [String: Counter] = [:]
+        var decisionCounters: [String: Counter] = [:]
+        var degradationCounters: [String: Counter] = [:]
         var errorCounters: [String: [String: Counter]] = [:]
     }
 
@@ -207,6 +213,29 @@ public final class CopyBridgeMetrics: Sendable {
             state.totals.skipsByReason[reason, default: 0] += 1
             return state.skipCounters.cached(reason) {
                 Counter(label: Label.skips, dimensions: [("reason", reason)], factory: factory)
+            }
+        }
+        counter.increment()
+    }
+
+    /// The engine decided something, for `reason` (a ``ReasonCode`` raw value): every decision counts,
+    /// skips among them, so that retries, re-plans and settlements have a series too.
+    public func recordDecision(reason: String) {
+        let counter = state.withLock { state in
+            state.decisionCounters.cached(reason) {
+                Counter(label: Label.decisions, dimensions: [("reason", reason)], factory: factory)
+            }
+        }
+        counter.increment()
+    }
+
+    /// A follower was degraded, for `reason`: what stopped his orders (`retry-exhausted`,
+    /// `attempts-exhausted`, `settlement-timeout`), which the `follower-degraded` decision names only
+    /// in its text.
+    public func recordDegradation(reason: String) {
+        let counter = state.withLock { state in
+            state.degradationCounters.cached(reason) {
+                Counter(label: Label.degradations, dimensions: [("reason", reason)], factory: factory)
             }
         }
         counter.increment()

@@ -662,6 +662,7 @@ final class AgentCore: @unchecked Sendable {
             case .followerStateChanged(let id, let status):
                 let text = Self.describe(status)
                 activity.followerStatus[id] = text
+                if case .degraded(let reason, _) = status { metrics.recordDegradation(reason: reason.rawValue) }
                 say(work.wall, "FOLLOWER \(id) is \(text)")
                 updateStateGauges()
             case .sessionPhaseChanged(let session, let phase):
@@ -749,6 +750,7 @@ final class AgentCore: @unchecked Sendable {
     private func decision(_ d: CopyDecision, wall: Int64) {
         activity.decision(d)
         journal.append(AuditRecord.decision(d, at: wall))
+        metrics.recordDecision(reason: d.reason.rawValue)
         if AgentActivity.isSkip(d.reason) { metrics.recordSkip(reason: d.reason.rawValue) }
         if AgentActivity.isError(d.reason) { metrics.recordError(session: "engine", kind: d.reason.rawValue) }
         if let id = d.clOrdID, let records = activity.orders[id], let session = records.first?.session {
