@@ -212,7 +212,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         // Named for `top -H`, `ps -L` and profiles, where every SwiftNIO loop is otherwise NIO-ELT-n.
-        loop.execute { Thread.current.name = AgentRuntime.loopThreadName }
+        loop.execute { ThreadName.setCurrent(AgentRuntime.loopThreadName) }
         let core: AgentCore
         let fix: FIXEngine
         do {

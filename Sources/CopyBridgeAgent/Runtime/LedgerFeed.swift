@@ -125,10 +125,9 @@ final class LedgerFeed: @unchecked Sendable {
     }
 
     private func work() {
-        // Named from inside: Foundation on Linux names only the current thread (a name given before
-        // `start()` is dropped), and Linux keeps 15 characters. Unnamed, the thread showed under
-        // its creator's name in `top -H`, `ps -L` and profiles.
-        Thread.current.name = LedgerFeed.threadName
+        // Named from inside: a name given to the `Thread` before `start()` is dropped on Linux.
+        // Unnamed, the thread showed under its creator's name in `top -H`, `ps -L` and profiles.
+        ThreadName.setCurrent(LedgerFeed.threadName)
         while true {
             condition.lock()
             while queue.isEmpty && !closing && !crystallisationDue {

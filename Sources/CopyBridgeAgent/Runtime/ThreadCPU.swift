@@ -24,7 +24,8 @@ struct ThreadCPU: Sendable {
         return ThreadCPU(threads: threads)
     }
 
-    /// The first field of `schedstat`: time spent on a CPU, in nanoseconds.
+    /// The first field of `schedstat`: time spent on a CPU, in nanoseconds, as of the thread's last
+    /// switch or tick (a thread running now may have more).
     static func parseSchedstat(_ text: String) -> Int64? {
         text.split(separator: " ", maxSplits: 1).first.flatMap { Int64($0) }
     }
