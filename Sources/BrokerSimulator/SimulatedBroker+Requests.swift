@@ -338,8 +338,9 @@ extension SimulatedBroker {
     // MARK: RequestForPositions (AN)
 
     /// Answers with RequestForPositionsAck (AO) and one PositionReport (AP) per open position of
-    /// the account. PriorSettlPrice (734) carries the average open price, SettlPrice (730) the
-    /// current mid.
+    /// the account. SettlPrice (730) carries the average open price, as brokers of positions that
+    /// never settle report it: it is the price a copier that missed the fills enters against
+    /// (CatchUp=if-not-worse).
     mutating func requestForPositions(
         _ m: FIXMessage, _ session: SimSessionKey, _ settings: SimSessionConfiguration, into out: inout [SimOutput]
     ) throws(SimRequestError) {
@@ -376,9 +377,7 @@ extension SimulatedBroker {
             b.set(FIXTag.account, account)
             b.set(581, accountType)
             b.set(FIXTag.symbol, position.symbol)
-            b.set(730, quotes[position.symbol]?.mid ?? position.averagePrice)  // SettlPrice
-            b.set(731, 2)  // SettlPriceType: theoretical
-            b.set(734, position.averagePrice)  // PriorSettlPrice
+            b.set(730, position.averagePrice)  // SettlPrice
             b.group(702, count: 1) { g in
                 g.set(703, "TOT")  // PosType: total transaction quantity
                 g.set(704, position.quantity.isPositive ? position.quantity : .zero)  // LongQty

@@ -177,7 +177,8 @@ public enum CopyConfigSchema {
         CopyConfigKey("TradingDays", .follower, .weekdays, "", "Weekdays of TradingHours (empty: every day)."),
         CopyConfigKey(
             "CatchUp", .follower, words(CatchUpMode.self), "none",
-            "Positions opened while he was not copying: not entered, entered at market, or only at a price no worse than hers."
+            "Positions opened while he was not copying: not entered, entered at market, or only at a price no worse than hers "
+                + "(her fills' average, or her position report's SettlPrice; not entered when neither is known)."
         ),
         CopyConfigKey(
             "ExceedPolicy", .follower, words(ExceedPolicy.self), "clamp",

@@ -102,6 +102,10 @@ extension CopyEngine {
                         signal: ctx.signalID))
                 return nil
             case .ifNotWorse:
+                // Without her price no mark can be judged against it: waiting would never end.
+                if s >= providers[ctx.provider].symbols.count || providers[ctx.provider].symbols[s].entryPx == nil {
+                    return .catchUpNoPrice
+                }
                 if priceNoWorse(f, ctx.provider, s, providerSign: direction) {
                     followers[f].symbols[s].links[l].waitingCatchUp = false
                     decide(

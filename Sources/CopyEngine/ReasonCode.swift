@@ -20,6 +20,7 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
     case catchUpSkipped = "catch-up-skipped"
     case catchUpWaiting = "catch-up-waiting"
     case catchUpEntered = "catch-up-entered"
+    case catchUpNoPrice = "catch-up-no-price"
     // Sizing and risk
     case equityUnknown = "equity-unknown"
     case belowLot = "below-lot"
@@ -100,6 +101,9 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
         case .catchUpWaiting:
             return "A missed position waits for a price no worse than the provider's (CatchUp=if-not-worse)."
         case .catchUpEntered: return "A missed position is entered (CatchUp=market or the price became acceptable)."
+        case .catchUpNoPrice:
+            return "A missed position is not entered under CatchUp=if-not-worse: her price is unknown (no fill "
+                + "seen, no SettlPrice (730) in her position report)."
         case .equityUnknown:
             return "Sizing needs an equity the broker has not reported yet; the increase was not copied."
         case .belowLot: return "The sized quantity is below one lot; it accumulates until it reaches one."

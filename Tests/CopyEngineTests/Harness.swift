@@ -78,6 +78,8 @@ struct SimBroker {
     /// Steps for each new order, by the order's number on its session (0-based).
     var policy: (Order, Int) -> [Step] = { _, _ in [.ack, .fill(nil)] }
     var price: FixedDecimal = dec("1.1")
+    /// Whether PositionReports carry `price` as SettlPrice (730).
+    var reportsSettlPrice = true
     var answersStatusRequests = true
     var orders: [String: Order] = [:]
     var ordersPerSession: [String: Int] = [:]
@@ -165,7 +167,7 @@ struct SimBroker {
                     g.append(704, (net.isPositive ? net : 0).description)
                     g.append(705, (net.isNegative ? -net : 0).description)
                 }
-                b.set(730, price)
+                if reportsSettlPrice { b.set(730, price) }
                 outbox.append((session, b.build()))
             }
         }

@@ -127,6 +127,31 @@ struct RecoveryTests {
         #expect(w.position("bob") == 0)
     }
 
+    /// She opens while we are down; her position report is all we learn of it. Under
+    /// CatchUp=if-not-worse he enters once the mark is no worse than her SettlPrice (730); without
+    /// one there is nothing to judge a mark against, and he is not entered, for a stated reason.
+    @Test(arguments: [true, false])
+    func ifNotWorseAfterARestartJudgesTheMarkAgainstHerReportedPrice(_ reported: Bool) throws {
+        var w = try World(Self.bobConfig { $0.catchUp = .ifNotWorse })
+        w.broker.reportsSettlPrice = reported
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000", execID: "MISSED", crash: .beforeOrderRecords)
+        w.journal.removeLast()
+        w.crashAndRecover()
+        #expect(w.engine.providerPosition("alice", symbol: "EUR/USD") == 100_000)
+        #expect(w.position("bob") == 0)
+        #expect(w.reasons("bob").contains(reported ? .catchUpWaiting : .catchUpNoPrice), "\(w.reasons("bob"))")
+        #expect(w.view("bob")?.waitingCatchUp == reported)
+        // Worse than her 1.1 for a buyer: no entry.
+        w.send(.mark(symbol: "EUR/USD", bid: dec("1.1003"), ask: dec("1.1005"), at: w.advance()))
+        #expect(w.position("bob") == 0)
+        w.send(.mark(symbol: "EUR/USD", bid: dec("1.0996"), ask: dec("1.0998"), at: w.advance()))
+        #expect(w.position("bob") == (reported ? 10_000 : 0))
+        // Closing always follows her.
+        w.providerFill(side: "2", qty: "100000")
+        #expect(w.position("bob") == 0)
+    }
+
     @Test func followerWhoClosedWhileWeWereDownIsNotForcedBackIn() throws {
         var w = try World(Self.bobConfig())
         w.allSessionsUp()

@@ -235,7 +235,8 @@ struct AgentActivity {
     static func isSkip(_ reason: ReasonCode) -> Bool {
         switch reason {
         case .staleSignal, .priceDeviation, .noMark, .symbolNotAllowed, .symbolDenied, .outsideTradingHours,
-            .catchUpSkipped, .catchUpWaiting, .equityUnknown, .belowLot, .belowMinQty, .clampedMaxPosition,
+            .catchUpSkipped, .catchUpWaiting, .catchUpNoPrice, .equityUnknown, .belowLot, .belowMinQty,
+            .clampedMaxPosition,
             .clampedMaxOrder, .followerIntervened, .followerPaused, .followerDegraded, .sessionDown, .settling,
             .closeThenOpen, .retryExhausted, .attemptsExhausted, .roundedUpToMin, .clampedMaxOrderNotional,
             .clampedMaxPositionNotional, .clampedMaxLeverage, .exceedsMaxOrder, .exceedsMaxPosition,
@@ -260,6 +261,7 @@ struct AgentActivity {
             return true
         case .duplicateExecID, .unknownAccount, .coveredByPositionReport, .staleSignal, .priceDeviation, .noMark,
             .symbolNotAllowed, .symbolDenied, .outsideTradingHours, .catchUpSkipped, .catchUpWaiting, .catchUpEntered,
+            .catchUpNoPrice,
             .equityUnknown, .belowLot, .belowMinQty, .roundedUpToMin, .clampedMaxPosition, .clampedMaxOrder,
             .followerIntervened, .reattached, .followerPaused, .followerResumed, .followerDegraded, .sessionDown,
             .settling, .closeThenOpen, .orderRejected, .orderUnfilled, .retryScheduled, .retryExhausted,
