@@ -224,7 +224,10 @@ public enum CopyConfigSchema {
             "One order per follower, or one block order per symbol and side with allocations (78/79/80)."),
         CopyConfigKey("BlockAccount", .session, .string, "", "Account (tag 1) of block orders (empty: none)."),
         CopyConfigKey("OrdType", .session, words(CopyOrderType.self), "market", "OrdType (40) of copies."),
-        CopyConfigKey("TimeInForce", .session, words(CopyTimeInForce.self), "IOC", "TimeInForce (59) of copies."),
+        CopyConfigKey(
+            "TimeInForce", .session, words(CopyTimeInForce.self), "IOC",
+            "TimeInForce (59) of copies. A DAY or GTC copy the target no longer wants is canceled (35=F) and what it "
+                + "filled re-planned; IOC and FOK copies end on their own and are netted."),
         CopyConfigKey(
             "LimitSlippageBps", .session, .decimal, "0",
             "Limit copies: price = reference moved this far against the follower."),

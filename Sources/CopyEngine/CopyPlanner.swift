@@ -318,6 +318,7 @@ extension CopyEngine {
             decideFor(f, s, r, quantity: diff)
             return
         }
+        if !working.isZero && cancelUnwanted(f, s, needed: desired - managed) { return }
         var order = diff
         if let r = reduceOnly {
             // Only towards flat, never through it.

@@ -427,6 +427,11 @@ struct OrderState {
     var allocations: [AllocationState]
     var lifecycle: OrderLifecycle = .pendingNew
     var provisional = false
+    /// An OrderCancelRequest for it is out and unanswered (cleared when its session drops or the
+    /// agent restarts: the request may never have arrived).
+    var cancelPending = false
+    /// OrderCancelRequests sent for it, which numbers their ClOrdIDs.
+    var cancelRequests = 0
 
     /// What a slot holds once its order is forgotten.
     static let vacant = OrderState(

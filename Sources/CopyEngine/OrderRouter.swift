@@ -533,6 +533,57 @@ extension CopyEngine {
         return increments
     }
 
+    /// Whether follower `f` waits in `s` for the broker to cancel resting copies the target no longer
+    /// wants (`needed`: the target less his copied position), after asking for the cancels not asked
+    /// yet.
+    ///
+    /// A DAY or GTC copy can rest at the broker for hours; netting it with an order the other way
+    /// would leave him exposed until it fills or expires (short while she is flat, say). It is
+    /// canceled instead, and nothing more is sent until the broker has answered; then whatever it
+    /// filled is planned against the target. IOC and FOK copies end on their own at once and are
+    /// netted as before; a block order, shared by several followers, is left to fill.
+    mutating func cancelUnwanted(_ f: Int, _ s: Int, needed: FixedDecimal) -> Bool {
+        let working = followers[f].symbols[s].working
+        guard needed.signum != working.signum || needed.magnitude < working.magnitude else { return false }
+        let si = followers[f].session
+        var waiting = false
+        for oi in sessions[si].liveSlots() {
+            let order = sessions[si].orders[oi]
+            guard order.symbol == s, order.allocations.count == 1, order.allocations[0].follower == f,
+                order.intent.timeInForce == .day || order.intent.timeInForce == .gtc
+            else { continue }
+            waiting = true
+            if order.cancelPending { continue }
+            let n = order.cancelRequests + 1
+            sessions[si].orders[oi].cancelPending = true
+            sessions[si].orders[oi].cancelRequests = n
+            let intent = order.intent
+            var b = FIXMessageBuilder(msgType: "F")
+            b.set(Tag.origClOrdID, intent.clOrdID)
+            b.set(Tag.clOrdID, intent.clOrdID + "X\(n)")
+            if let a = intent.account { b.set(Tag.account, a) }
+            b.set(Tag.side, intent.side.fixValue)
+            b.set(Tag.symbol, intent.brokerSymbol)
+            b.set(Tag.orderQty, intent.brokerQuantity)
+            b.set(Tag.transactTime, UTCTimestamp(nanosecondsSinceEpoch: now))
+            actions.append(.send(session: sessions[si].config.name, message: b))
+            decide(
+                CopyDecision(
+                    reason: .cancelRequested, followerID: followers[f].config.followerID, symbol: intent.symbol,
+                    signal: intent.signal, clOrdID: intent.clOrdID, quantity: order.allocations[0].open,
+                    detail: "target less position \(needed.normalized), working \(working.normalized)"))
+        }
+        return waiting
+    }
+
+    /// Forgets every unanswered cancel on session `si`: after a drop or a restart the request may
+    /// never have reached the broker, and the next plan asks again if the order is still unwanted.
+    mutating func forgetPendingCancels(_ si: Int) {
+        for oi in sessions[si].liveSlots() where sessions[si].orders[oi].cancelPending {
+            sessions[si].orders[oi].cancelPending = false
+        }
+    }
+
     /// Order `oi` reached a final state: release its working quantities, then retry, re-plan or degrade.
     mutating func finishOrder(_ si: Int, _ oi: Int, unknownAtBroker: Bool, text: String?, rejectReason: String?) {
         let order = sessions[si].orders[oi]
@@ -551,6 +602,11 @@ extension CopyEngine {
         var detail = text ?? ""
         if let r = rejectReason { detail = detail.isEmpty ? "OrdRejReason \(r)" : "\(detail) (OrdRejReason \(r))" }
         if order.lifecycle == .rejected && !unknownAtBroker { noteReject(si) }
+        // Ended as we asked (or on its own while we asked): no failure to count, only a re-plan.
+        if order.cancelPending && order.lifecycle != .rejected && order.lifecycle != .filled {
+            for alloc in order.allocations { plan(alloc.follower, s) }
+            return
+        }
         for alloc in order.allocations {
             let f = alloc.follower
             let followerID = followers[f].config.followerID

@@ -44,6 +44,7 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
     case retryExhausted = "retry-exhausted"
     case attemptsExhausted = "attempts-exhausted"
     case remainderReplanned = "remainder-replanned"
+    case cancelRequested = "cancel-requested"
     case unallocatedResidue = "unallocated-residue"
     case forgottenOrder = "forgotten-order"
     // Recovery
@@ -129,6 +130,9 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
             return "The ClOrdID attempt counter for this signal is used up; the follower is degraded."
         case .remainderReplanned:
             return "An order ended partly filled; the remainder was planned against the target again."
+        case .cancelRequested:
+            return "A resting copy (DAY or GTC) the target no longer wants is canceled; nothing more is sent for "
+                + "the symbol until the broker answers, then what it filled is planned against the target."
         case .forgottenOrder:
             return "A report for one of our orders finished longer ago than OrderRetentionMs was ignored."
         case .unallocatedResidue:

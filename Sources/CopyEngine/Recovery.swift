@@ -123,6 +123,7 @@ extension CopyEngine {
             sessions[si].pendingStatus = []
             sessions[si].positionRequests = [:]
             sessions[si].settleDeadline = .max
+            forgetPendingCancels(si)
             for oi in sessions[si].liveSlots() { sessions[si].orders[oi].lifecycle = .unknown }
             setPhase(si, .recovering)
         }
@@ -148,6 +149,7 @@ extension CopyEngine {
 
     mutating func sessionDown(_ si: Int, planned: Bool) {
         sessions[si].isUp = false
+        forgetPendingCancels(si)
         if !planned { brokerSessionDown(si) }
         if sessions[si].phase != .live {
             // Answers to our requests may never come: ask again on the next logon.

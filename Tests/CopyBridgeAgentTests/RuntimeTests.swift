@@ -104,6 +104,35 @@ struct RuntimeTests {
         #expect(ledger.deposits == 2, "bob's and alice's equity")
     }
 
+    @Test("a DAY copy still resting when she closes is canceled at the simulated broker, not netted")
+    func restingCopiesAreCanceled() async throws {
+        let folder = try TestFolder()
+        // Her orders fill at once; her followers' copies wait two seconds at their brokers.
+        let settings = twoBrokerSettings(fillLatencyMs: "2000")
+        try await withRuntime(settings, folder: folder) { runtime in
+            try await runtime.waitUntil("every session live", timeout: .seconds(60)) {
+                $0.allLive(twoBrokerSessions)
+            }
+            let sim = try #require(runtime.simulator)
+            try await sim.providerTrades("P1", "EUR/USD", .buy, 100000)
+            try await runtime.waitUntil("three copies working", timeout: .seconds(60)) { $0.liveOrders == 3 }
+            try await sim.providerTrades("P2", "EUR/USD", .sell, 100000)
+            try await runtime.waitUntil("every copy finished", timeout: .seconds(60)) {
+                $0.liveOrders == 0 && $0.filledOrders == 2
+            }
+            // bob and carl (DAY on PROVBRK): canceled, never filled, nothing sold. lena (IOC on
+            // LOTBRK) ends on her own: her buy and the sell that nets it both fill.
+            for account in ["BOB", "CARL"] {
+                #expect(await sim.position(broker: "PROVBRK", account: account, symbol: "EUR/USD") == 0)
+                #expect(await sim.clOrdIDs(broker: "PROVBRK", accounts: [account]).count == 1)
+            }
+            #expect(await sim.position(broker: "LOTBRK", account: "LENA", symbol: "EURUSD.x") == 0)
+            let progress = try await runtime.progress()
+            #expect(progress.ordersSent == 4 && progress.rejectedOrders == 0)
+            #expect(progress.followerPositions.values.allSatisfy { $0.isEmpty }, "\(progress.followerPositions)")
+        }
+    }
+
     enum Interruption: String, CaseIterable, Sendable {
         case stop
         case crash

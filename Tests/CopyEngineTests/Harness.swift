@@ -16,7 +16,7 @@ enum Reports {
         lastQty: FixedDecimal?, lastPx: FixedDecimal?, cumQty: FixedDecimal?, ordStatus: Character, execType: Character,
         clOrdID: String?, transactTime: EngineTime, possDup: Bool = false, execRefID: String? = nil,
         text: String? = nil,
-        ordRejReason: Int? = nil, seq: Int = 1
+        ordRejReason: Int? = nil, seq: Int = 1, origClOrdID: String? = nil
     ) -> FIXMessage {
         var b = FIXMessageBuilder(msgType: "8")
         b.set(49, "BROKER")
@@ -30,6 +30,7 @@ enum Reports {
         b.set(37, "O-" + (clOrdID ?? execID))
         if let c = clOrdID { b.set(11, c) }
         b.set(17, execID)
+        if let o = origClOrdID { b.set(41, o) }
         if let r = execRefID { b.set(19, r) }
         b.set(150, execType)
         b.set(39, ordStatus)
@@ -87,6 +88,8 @@ struct SimBroker {
     var newOrders: [(session: String, message: FIXMessage)] = []
     var duplicateClOrdIDs: [String] = []
     var statusRequests: [String] = []
+    /// Every OrderCancelRequest received: its ClOrdID and OrigClOrdID.
+    var cancelRequests: [(clOrdID: String, orig: String)] = []
     var positionRequests: [String] = []
     /// `session|account|symbol` → net position in broker units.
     var positions: [String: FixedDecimal] = [:]
@@ -122,6 +125,19 @@ struct SimBroker {
     mutating func receive(session: String, message m: FIXMessage) {
         if m.isMsgType("D") {
             newOrder(session: session, m)
+        } else if m.isMsgType("F") {
+            // As brokers answer: the cancel's ClOrdID in 11, the order's in 41. A finished order
+            // gets an OrderCancelReject, which the engine has no use for (its fills tell it all).
+            cancelRequests.append((m[11]!, m[41]!))
+            let key = session + "|" + m[41]!
+            guard var o = orders[key], !["2", "4", "8", "C"].contains(o.status) else { return }
+            o.status = "4"
+            orders[key] = o
+            let er = Reports.executionReport(
+                execID: nextExecID(), account: o.account, symbol: o.symbol, side: o.side, orderQty: o.quantity,
+                lastQty: nil, lastPx: nil, cumQty: o.cum, ordStatus: "4", execType: "4", clOrdID: m[11]!,
+                transactTime: now, origClOrdID: o.clOrdID)
+            outbox.append((session, er))
         } else if m.isMsgType("H") {
             statusRequests.append(m[11]!)
             guard answersStatusRequests else { return }

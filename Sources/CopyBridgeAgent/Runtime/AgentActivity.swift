@@ -246,7 +246,8 @@ struct AgentActivity {
             return true
         case .duplicateExecID, .unknownExecRef, .malformedMessage, .unknownAccount, .coveredByPositionReport,
             .catchUpEntered, .reattached, .followerResumed, .orderRejected, .orderUnfilled, .retryScheduled,
-            .remainderReplanned, .unallocatedResidue, .forgottenOrder, .orderSettled, .orderUnknownAtBroker,
+            .remainderReplanned, .cancelRequested, .unallocatedResidue, .forgottenOrder, .orderSettled,
+            .orderUnknownAtBroker,
             .positionReconciled, .positionRequestRejected, .settlementTimeout, .replayDivergence, .providerEnabled,
             .providerFlattened, .rejectStorm, .breakerReset, .resync:
             return false
@@ -265,7 +266,8 @@ struct AgentActivity {
             .equityUnknown, .belowLot, .belowMinQty, .roundedUpToMin, .clampedMaxPosition, .clampedMaxOrder,
             .followerIntervened, .reattached, .followerPaused, .followerResumed, .followerDegraded, .sessionDown,
             .settling, .closeThenOpen, .orderRejected, .orderUnfilled, .retryScheduled, .retryExhausted,
-            .attemptsExhausted, .remainderReplanned, .forgottenOrder, .orderSettled, .orderUnknownAtBroker,
+            .attemptsExhausted, .remainderReplanned, .cancelRequested, .forgottenOrder, .orderSettled,
+            .orderUnknownAtBroker,
             .positionReconciled, .clampedMaxOrderNotional, .clampedMaxPositionNotional, .clampedMaxLeverage,
             .exceedsMaxOrder, .exceedsMaxPosition, .exceedsMaxOrderNotional, .exceedsMaxPositionNotional,
             .exceedsMaxLeverage, .maxOpenPositions, .dailyLossLimit, .maxDrawdown, .closeOnly, .followerFlattened,
