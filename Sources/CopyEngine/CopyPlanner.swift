@@ -12,28 +12,40 @@ import FIXCore
 /// below a lot accumulate instead of being lost.
 extension CopyEngine {
     /// Her position in `ctx.symbol` moved from `old` to `new`.
-    mutating func providerChanged(_ ctx: SignalContext, from old: FixedDecimal, to new: FixedDecimal) {
+    /// Returns her links (indices into her `links`) that did not copy an increase.
+    @discardableResult
+    mutating func providerChanged(_ ctx: SignalContext, from old: FixedDecimal, to new: FixedDecimal) -> [Int] {
         let p = ctx.provider
         let s = ctx.symbol
         ensureProviderSymbol(p, s)
         providers[p].symbols[s].position = new
-        if old == new { return }
+        if old == new { return [] }
         var deviation: FixedDecimal?? = .none
-        for ref in providers[p].links {
+        var skipped: [Int] = []
+        for (i, ref) in providers[p].links.enumerated() {
             let f = ref.follower
             ensureFollowerSymbol(f, s)
             followers[f].symbols[s].newSignal(session: ctx.signalSession, id: ctx.signalID)
-            updateLink(f, ref.link, ctx, old: old, new: new, deviation: &deviation)
+            let keep = !ctx.linksThatSkipped.isEmpty && ctx.linksThatSkipped.contains(i)
+            if updateLink(f, ref.link, ctx, old: old, new: new, keepAccepted: keep, deviation: &deviation) {
+                skipped.append(i)
+            }
             refreshTarget(f, s)
             reattachIfProviderFlat(f, s)
             plan(f, s)
         }
+        return skipped
     }
 
-    /// Moves one link's accepted position after her position changed from `old` to `new`.
+    /// Moves one link's accepted position after her position changed from `old` to `new`;
+    /// returns whether the link did not copy an increase. `keepAccepted`: the change undoes (part
+    /// of) a fill this link never copied, so a reduction leaves what it follows of her as it was
+    /// (within her new position) instead of shrinking it in proportion.
+    @discardableResult
     mutating func updateLink(
-        _ f: Int, _ l: Int, _ ctx: SignalContext, old: FixedDecimal, new: FixedDecimal, deviation: inout FixedDecimal??
-    ) {
+        _ f: Int, _ l: Int, _ ctx: SignalContext, old: FixedDecimal, new: FixedDecimal, keepAccepted: Bool = false,
+        deviation: inout FixedDecimal??
+    ) -> Bool {
         let s = ctx.symbol
         let a = followers[f].symbols[s].links[l].accepted
         var accepted: FixedDecimal
@@ -49,6 +61,8 @@ extension CopyEngine {
             increase = new - old
             skipped = gate(f, l, ctx, direction: new.signum, deviation: &deviation)
             accepted = skipped == nil ? a + increase : a
+        } else if keepAccepted {
+            accepted = a.magnitude > new.magnitude ? new : a
         } else {
             accepted = a == old ? new : (a * new).divided(by: old, scale: 12, .halfEven)
         }
@@ -69,6 +83,7 @@ extension CopyEngine {
                     symbol: symbols.names[s], signal: ctx.signalID, quantity: increase, detail: detail))
         }
         setAccepted(f, l, s, to: accepted, price: price)
+        return skipped != nil && !increase.isZero
     }
 
     /// Why an increase is not copied for link `l` of follower `f`, or nil to copy it.

@@ -181,6 +181,9 @@ struct ProviderSymbolState {
 struct ProviderFillEffect {
     let symbol: Int
     var quantity: FixedDecimal
+    /// Her links (indices into her `links`) that did not copy the fill's increase: a cancel or a
+    /// downward correct of it leaves what they follow of her as it was (usually empty).
+    var skippedLinks: [Int] = []
 }
 
 /// What ``CopyEngine/recordProviderFill(_:execID:key:effect:)`` and
@@ -190,7 +193,7 @@ struct DeferredProviderFill {
     let provider: Int
     let execID: String
     let key: String
-    let effect: ProviderFillEffect
+    var effect: ProviderFillEffect
 }
 
 struct FollowerLinkRef {

@@ -13,6 +13,9 @@ struct SignalContext {
     let price: FixedDecimal?
     /// Arrived as a resend or while the engine was recovering: CatchUp decides, not the filters.
     let late: Bool
+    /// For a cancel or correct that lowers her position: her links that never copied the fill it
+    /// changes (indices into her `links`).
+    var linksThatSkipped: [Int] = []
 }
 
 extension CopyEngine {
@@ -55,6 +58,8 @@ extension CopyEngine {
         }
         let s: Int
         let delta: FixedDecimal
+        // The fill a cancel or correct changes: which of her links did not copy it.
+        var skippedBefore: [Int] = []
         let price = m.optionalDecimal(Tag.lastPx)
         var effect: (key: String, quantity: FixedDecimal)
         if execType == UInt8(ascii: "F") {
@@ -85,6 +90,7 @@ extension CopyEngine {
                 return
             }
             s = original.symbol
+            skippedBefore = original.skippedLinks
             if execType == UInt8(ascii: "H") {
                 delta = -original.quantity
                 effect = (root, 0)
@@ -118,7 +124,7 @@ extension CopyEngine {
         deferredProviderFills.append(
             DeferredProviderFill(
                 session: si, provider: p, execID: execID, key: effect.key,
-                effect: ProviderFillEffect(symbol: s, quantity: effect.quantity)))
+                effect: ProviderFillEffect(symbol: s, quantity: effect.quantity, skippedLinks: skippedBefore)))
 
         let old = providers[p].symbols[s].position
         let new = old + delta
@@ -134,10 +140,18 @@ extension CopyEngine {
         providerLossCheck(p)
         let late = possDup || sessions[si].phase != .live
         let age = signalTime.map { (now - $0) / 1_000_000 }
-        let ctx = SignalContext(
+        var ctx = SignalContext(
             provider: p, symbol: s, signalSession: sessions[si].config.name, signalID: execID, ageMs: age, price: price,
             late: late)
-        providerChanged(ctx, from: old, to: new)
+        ctx.linksThatSkipped = skippedBefore
+        let skipped = providerChanged(ctx, from: old, to: new)
+        if !skipped.isEmpty {
+            // Her fill (or a correct that raised it) was not copied by these links.
+            let d = deferredProviderFills.count - 1
+            for l in skipped where !deferredProviderFills[d].effect.skippedLinks.contains(l) {
+                deferredProviderFills[d].effect.skippedLinks.append(l)
+            }
+        }
     }
 
     /// Keeps her average entry price: increases average in, reductions keep it, a reversal restarts it.

@@ -428,6 +428,35 @@ struct CopyScenarioTests {
         #expect(w.reasons().last == .unknownExecRef)
     }
 
+    /// A cancel or correct of a fill he never copied gives her position back without touching his:
+    /// what he copied of her was all of her before that fill.
+    @Test func aCancelOrCorrectOfAFillHeDidNotCopyLeavesHisCopyAlone() throws {
+        // ann copies everything; bob skips stale signals.
+        let ann = follower("ann", account: "ANN", equity: 10_000) { $0.lotSize = 1000 }
+        var w = try World(setup(followers: [Self.bob { $0.maxSignalAgeMs = 2000 }, ann]))
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000", execID: "E-1")
+        w.providerFill(side: "1", qty: "100000", execID: "E-2", age: 5000 * ms)  // stale for bob
+        #expect(w.position("bob") == 10_000 && w.position("ann") == 20_000)
+        let p = w.configuration.providers[0]
+        func adjust(_ type: Character, _ id: String, ref: String, qty: FixedDecimal?) {
+            let m = Reports.executionReport(
+                execID: id, account: p.account, symbol: "EUR/USD", side: "1", lastQty: qty, lastPx: dec("1.1"),
+                cumQty: nil, ordStatus: "2", execType: type, clOrdID: "h", transactTime: w.now, execRefID: ref)
+            w.send(.executionReport(session: "alpha", message: m, receivedAt: w.advance()))
+        }
+        adjust("G", "E-3", ref: "E-2", qty: 60_000)  // E-2 was 60 000: she holds 160 000
+        #expect(w.position("bob") == 10_000, "not 10 000 × 160/200")
+        #expect(w.position("ann") == 16_000)
+        adjust("H", "E-4", ref: "E-3", qty: nil)  // then E-2 is busted: she holds 100 000
+        #expect(w.engine.providerPosition("alice", symbol: "EUR/USD") == 100_000)
+        #expect(w.position("bob") == 10_000, "not halved for a fill he never got")
+        #expect(w.position("ann") == 10_000)
+        // A cancel of a fill he did copy still takes his share away.
+        adjust("H", "E-5", ref: "E-1", qty: nil)
+        #expect(w.position("bob") == 0 && w.position("ann") == 0)
+    }
+
     @Test func fixedQuantityAndRiskPercentSizing() throws {
         let fixed = follower("fix", account: "F-1") {
             $0.sizing = .fixedQty
