@@ -91,7 +91,7 @@ let scriptRuns: [(String, SessionScript.Target)] = specNames("session", "fixscri
 
 /// A stand-in for CopyBridge while the copy engine is written: it copies every fill of the
 /// provider's account (drop copy) to each follower at its `Multiplier`, as a market order, and
-/// journals `broker-rejected` when a follower's broker rejects the copy. It exists to drive the
+/// journals `order-rejected` (the agent's reason code) when a follower's broker rejects the copy. It exists to drive the
 /// runner over real sessions; sizing rules, risk and aggregation are the engine's.
 final class ReferenceCopier: CopyScenarioFollowerSide {
     private struct State {
@@ -150,7 +150,7 @@ final class ReferenceCopier: CopyScenarioFollowerSide {
             }
         } else if message[FIXTag.execType] == "8", let clOrdID = message[FIXTag.clOrdID] {
             state.withLock { s in
-                if let name = s.copies[clOrdID] { s.skips[name, default: []].append("broker-rejected") }
+                if let name = s.copies[clOrdID] { s.skips[name, default: []].append("order-rejected") }
             }
         }
     }
