@@ -70,6 +70,53 @@ struct RecoveryTests {
         #expect(w.fills.filter(\.isCopy).reduce(FixedDecimal(0)) { $0 + $1.quantity } == 10_000)
     }
 
+    /// The broker rejects his copy; the process dies while the retry waits out its backoff. The
+    /// journal brings the wait back, and the retry goes out once, after it.
+    @Test func crashDuringARetryBackoff() throws {
+        var w = try World(Self.bobConfig())
+        w.broker.policy = { _, n in n == 0 ? [.reject("no liquidity")] : [.ack, .fill(nil)] }
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000")
+        #expect(w.reasons("bob").contains(.retryScheduled))
+        #expect(w.orders(on: "beta").count == 1)
+        w.crashAndRecover()
+        #expect(w.orders(on: "beta").count == 1, "nothing sent before the backoff ends")
+        w.tick(after: 1_000 * ms)
+        Self.expectExactlyOnce(w, position: 10_000, orders: 2)
+    }
+
+    /// A reversal closes first: the process dies once the close is at the broker (filled there,
+    /// its reports lost). After the restart the close is settled as filled and the open follows.
+    @Test(arguments: [CrashPoint.beforeSends, .afterSends])
+    func crashBetweenTheCloseAndTheOpenOfAReversal(_ point: CrashPoint) throws {
+        var beta = BrokerSessionConfig(name: "beta")
+        beta.closeThenOpen = true
+        var config = Self.bobConfig()
+        config.sessions = [BrokerSessionConfig(name: "alpha"), beta]
+        var w = try World(config)
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000")
+        w.providerFill(side: "2", qty: "150000", crash: point)
+        w.crashAndRecover()
+        #expect(w.orders(on: "beta").map { "\($0[54]!):\($0.decimalQty)" } == ["1:10000", "2:10000", "2:5000"])
+        Self.expectExactlyOnce(w, position: -5_000, orders: 3)
+    }
+
+    /// His IOC copy fills 4 000 of 10 000; the remainder is re-planned and sent, and the process
+    /// dies before any report of it arrives. The restart settles it instead of sending it again.
+    @Test func crashWhileAnIOCRemainderIsOut() throws {
+        var w = try World(Self.bobConfig())
+        w.broker.policy = { _, n in n == 0 ? [.ack, .fill(4000), .cancelRest] : [.ack, .fill(nil)] }
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000", pumpAfter: false)
+        w.pump(limit: 3)  // ack, 4 000, the rest canceled: the remainder goes out
+        #expect(w.orders(on: "beta").map(\.decimalQty) == [10_000, 6_000])
+        w.broker.outbox.removeAll()  // its reports die with the process
+        #expect(w.position("bob") == 4_000)
+        w.crashAndRecover()
+        Self.expectExactlyOnce(w, position: 10_000, orders: 2)
+    }
+
     /// Orders journaled under other ClOrdIDs than the engine derives now (an earlier ID scheme, or
     /// a changed ClOrdIDPrefix) are adopted as journaled and settled under their own IDs: nothing
     /// is sent again.
