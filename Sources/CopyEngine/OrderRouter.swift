@@ -602,8 +602,9 @@ extension CopyEngine {
         var detail = text ?? ""
         if let r = rejectReason { detail = detail.isEmpty ? "OrdRejReason \(r)" : "\(detail) (OrdRejReason \(r))" }
         if order.lifecycle == .rejected && !unknownAtBroker { noteReject(si) }
-        // Ended as we asked (or on its own while we asked): no failure to count, only a re-plan.
-        if order.cancelPending && order.lifecycle != .rejected && order.lifecycle != .filled {
+        // Ended after we asked for a cancel (answered now, or later through a settlement after a
+        // drop or a restart): no failure to count, only a re-plan.
+        if order.cancelRequests > 0 && order.lifecycle != .rejected && order.lifecycle != .filled {
             for alloc in order.allocations { plan(alloc.follower, s) }
             return
         }

@@ -72,6 +72,21 @@ struct RestingOrderTests {
         #expect(w.orders(on: "beta").count == 2)
     }
 
+    /// The session drops with the cancel out; the broker canceled the order and the report is
+    /// lost. Settlement finds it canceled: as asked, so not a failed attempt to retry.
+    @Test func aCancelAnsweredWhileTheSessionWasDownIsNotAFailure() throws {
+        var w = try Self.world()
+        w.providerFill(side: "1", qty: "100000")
+        w.providerFill(side: "2", qty: "100000", pumpAfter: false)
+        #expect(w.broker.cancelRequests.count == 1)
+        w.broker.outbox.removeAll()  // the cancel's report is lost with the connection
+        w.send(.sessionDown(session: "beta", at: w.advance()))
+        w.send(.sessionUp(session: "beta", at: w.advance()))
+        #expect(w.position("bob") == 0 && w.engine.liveOrders(session: "beta").isEmpty)
+        #expect(!w.reasons("bob").contains(.orderUnfilled) && !w.reasons("bob").contains(.retryScheduled))
+        #expect(w.orders(on: "beta").count == 1)
+    }
+
     @Test func aCancelThatNeverLeftBeforeACrashIsAskedForAgainAfterSettlement() throws {
         var w = try Self.world()
         w.providerFill(side: "1", qty: "100000")
