@@ -142,6 +142,9 @@ struct SessionState {
     var symbols: [SessionSymbol] = []
     var blockAttempts: [String: Int] = [:]
     var pendingStatus: Set<String> = []
+    /// Orders the broker answered it did not know during the current settlement (slots): a
+    /// position report may still show what they filled before it forgot them.
+    var forgottenByBroker: [Int] = []
     var positionRequests: [String: PositionRequest] = [:]
     /// Followers whose orders go to this session, in configuration order.
     var tradingFollowers: [Int] = []

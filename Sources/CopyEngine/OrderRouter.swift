@@ -412,6 +412,7 @@ extension CopyEngine {
         let isStatus = execType == UInt8(ascii: "I")
         let unknownAtBroker = isStatus && next == .rejected && sessions[si].orders[oi].cumQty.isZero
         if sessions[si].pendingStatus.remove(clOrdID) != nil {
+            if unknownAtBroker { sessions[si].forgottenByBroker.append(oi) }
             decide(
                 CopyDecision(
                     reason: unknownAtBroker ? .orderUnknownAtBroker : .orderSettled,

@@ -169,6 +169,7 @@ extension CopyEngine {
     /// Asks the broker about every open order on the session.
     mutating func startSettle(_ si: Int, positions: Bool) {
         sessions[si].settlePositions = positions
+        sessions[si].forgottenByBroker = []
         sessions[si].settleDeadline = now + Int64(sessions[si].config.settleTimeoutMs) * 1_000_000
         setPhase(si, .settlingOrders)
         for oi in sessions[si].liveSlots() {
@@ -223,6 +224,7 @@ extension CopyEngine {
 
     mutating func finishSettle(_ si: Int) {
         sessions[si].settleDeadline = .max
+        sessions[si].forgottenByBroker = []
         setPhase(si, .live)
         replanSession(si)
     }
@@ -312,7 +314,7 @@ extension CopyEngine {
                     reconcileProvider(
                         p, s, units, signal: "PR:\(epoch):" + rptID, price: m.optionalDecimal(Tag.settlPrice))
                 } else if let f = roles.follower ?? roles.dropCopyFollower {
-                    reconcileFollower(f, s, units)
+                    reconcileFollower(f, s, units, price: m.optionalDecimal(Tag.settlPrice))
                 }
             }
             return
@@ -336,7 +338,7 @@ extension CopyEngine {
                 reconcileProvider(
                     req.owner, s, units, signal: "PR:\(epoch):" + rptID, price: m.optionalDecimal(Tag.settlPrice))
             } else {
-                reconcileFollower(req.owner, s, units)
+                reconcileFollower(req.owner, s, units, price: m.optionalDecimal(Tag.settlPrice))
             }
         } else {
             sessions[si].positionRequests[id] = req
@@ -369,8 +371,11 @@ extension CopyEngine {
 
     /// Adopts the broker's position for a follower. A difference while copying is his own doing
     /// (the symbol detaches); outside copying it is his own position (the offset).
-    mutating func reconcileFollower(_ f: Int, _ s: Int, _ reported: FixedDecimal) {
+    mutating func reconcileFollower(_ f: Int, _ s: Int, _ reported: FixedDecimal, price: FixedDecimal? = nil) {
         ensureFollowerSymbol(f, s)
+        if reported != followers[f].symbols[s].position {
+            fillForgottenOrders(f, s, difference: reported - followers[f].symbols[s].position, price: price)
+        }
         let st = followers[f].symbols[s]
         followers[f].symbols[s].coveredUntil = now
         // With orders in flight a live report cannot be compared; settlement has none left.
@@ -391,6 +396,31 @@ extension CopyEngine {
                     detail: "position report"))
         } else {
             followers[f].symbols[s].offset += difference
+        }
+    }
+
+    /// Books as fills of his orders that the broker no longer knew at this settlement (a DAY order
+    /// filled, then purged at the end of the day while the agent was down) as much of a position
+    /// difference as they can explain: same direction, at most what each left unfilled. Their fills
+    /// are copies, not his own trades: the symbol is not detached for them, and the ledger gets them
+    /// (at the report's SettlPrice, else the order's last AvgPx).
+    mutating func fillForgottenOrders(_ f: Int, _ s: Int, difference: FixedDecimal, price: FixedDecimal?) {
+        let si = followers[f].session
+        var rest = difference
+        for oi in sessions[si].forgottenByBroker where !rest.isZero {
+            let order = sessions[si].orders[oi]
+            guard order.symbol == s, order.allocations.count == 1, order.allocations[0].follower == f,
+                rest.signum == order.sign
+            else { continue }
+            let quantity = FixedDecimal.min(rest.magnitude, order.allocations[0].open)
+            guard quantity.isPositive else { continue }
+            decide(
+                CopyDecision(
+                    reason: .orderSettled, followerID: followers[f].config.followerID, symbol: order.intent.symbol,
+                    signal: order.intent.signal, clOrdID: order.intent.clOrdID, quantity: quantity,
+                    detail: "filled before the broker forgot it, per its position report"))
+            applyOrderFill(si, oi, quantity, price: price, execID: "PR:\(epoch):\(order.intent.clOrdID)")
+            rest -= .signed(quantity, order.sign)
         }
     }
 

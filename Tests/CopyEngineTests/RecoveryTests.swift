@@ -70,6 +70,26 @@ struct RecoveryTests {
         #expect(w.fills.filter(\.isCopy).reduce(FixedDecimal(0)) { $0 + $1.quantity } == 10_000)
     }
 
+    /// His copy fills at the broker while the agent is down, and the broker then forgets the order
+    /// (a DAY order purged at the end of the day): the status request finds nothing, the position
+    /// report shows the fill. It is booked as the copy's fill, not taken for his own trade, so he
+    /// goes on following her.
+    @Test func aCopyFilledThenForgottenByTheBrokerIsBookedFromThePositionReport() throws {
+        var w = try World(Self.bobConfig())
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000", crash: .afterSends)
+        w.broker.orders.removeAll()  // purged with its day
+        w.crashAndRecover()
+        #expect(w.reasons().contains(.orderUnknownAtBroker))
+        #expect(!w.reasons("bob").contains(.followerIntervened), "\(w.reasons("bob"))")
+        #expect(w.view("bob")?.detached == false)
+        Self.expectExactlyOnce(w, position: 10_000, orders: 1)
+        #expect(w.fills.filter(\.isCopy).reduce(FixedDecimal(0)) { $0 + $1.quantity } == 10_000)
+        // He still follows her.
+        w.providerFill(side: "2", qty: "100000")
+        #expect(w.position("bob") == 0 && w.broker.position("beta", "BOB-07", "EUR/USD") == 0)
+    }
+
     /// The broker rejects his copy; the process dies while the retry waits out its backoff. The
     /// journal brings the wait back, and the retry goes out once, after it.
     @Test func crashDuringARetryBackoff() throws {
