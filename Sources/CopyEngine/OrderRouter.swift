@@ -251,7 +251,11 @@ extension CopyEngine {
     }
 
     mutating func vacate(_ si: Int, _ oi: Int) {
-        sessions[si].orderIndex[sessions[si].orders[oi].intent.clOrdID] = nil
+        let clOrdID = sessions[si].orders[oi].intent.clOrdID
+        sessions[si].orderIndex[clOrdID] = nil
+        for n in stride(from: 1, through: sessions[si].orders[oi].cancelRequests, by: 1) {
+            sessions[si].orderIndex[Self.cancelClOrdID(clOrdID, n)] = nil
+        }
         sessions[si].orders[oi] = .vacant
         sessions[si].freeSlots.append(oi)
     }
@@ -559,9 +563,13 @@ extension CopyEngine {
             sessions[si].orders[oi].cancelPending = true
             sessions[si].orders[oi].cancelRequests = n
             let intent = order.intent
+            let cancelID = Self.cancelClOrdID(intent.clOrdID, n)
+            // Brokers report the order under the cancel's ClOrdID from then on (a status answer
+            // too, without OrigClOrdID): the cancel's ID finds the order as its own does.
+            sessions[si].orderIndex[cancelID] = oi
             var b = FIXMessageBuilder(msgType: "F")
             b.set(Tag.origClOrdID, intent.clOrdID)
-            b.set(Tag.clOrdID, intent.clOrdID + "X\(n)")
+            b.set(Tag.clOrdID, cancelID)
             if let a = intent.account { b.set(Tag.account, a) }
             b.set(Tag.side, intent.side.fixValue)
             b.set(Tag.symbol, intent.brokerSymbol)
@@ -576,6 +584,10 @@ extension CopyEngine {
         }
         return waiting
     }
+
+    /// The ClOrdID of the `n`-th OrderCancelRequest for order `clOrdID`: two characters longer, so
+    /// never the ID of an order (those have a fixed width).
+    static func cancelClOrdID(_ clOrdID: String, _ n: Int) -> String { clOrdID + "X\(n)" }
 
     /// Forgets every unanswered cancel on session `si`: after a drop or a restart the request may
     /// never have reached the broker, and the next plan asks again if the order is still unwanted.

@@ -131,12 +131,15 @@ struct SimBroker {
             cancelRequests.append((m[11]!, m[41]!))
             let key = session + "|" + m[41]!
             guard var o = orders[key], !["2", "4", "8", "C"].contains(o.status) else { return }
+            let orig = o.clOrdID
+            // From now on the order goes by the cancel's ClOrdID, status answers included.
+            o.clOrdID = m[11]!
             o.status = "4"
             orders[key] = o
             let er = Reports.executionReport(
                 execID: nextExecID(), account: o.account, symbol: o.symbol, side: o.side, orderQty: o.quantity,
-                lastQty: nil, lastPx: nil, cumQty: o.cum, ordStatus: "4", execType: "4", clOrdID: m[11]!,
-                transactTime: now, origClOrdID: o.clOrdID)
+                lastQty: nil, lastPx: nil, cumQty: o.cum, ordStatus: "4", execType: "4", clOrdID: o.clOrdID,
+                transactTime: now, origClOrdID: orig)
             outbox.append((session, er))
         } else if m.isMsgType("H") {
             statusRequests.append(m[11]!)
