@@ -90,6 +90,26 @@ struct RecoveryTests {
         #expect(w.position("bob") == 0 && w.broker.position("beta", "BOB-07", "EUR/USD") == 0)
     }
 
+    /// Block orders: the process dies with a block out (filled at the broker, its reports lost).
+    /// This broker books block fills to the block account, so its followers' accounts hold nothing
+    /// and the session asks for no positions (`PositionRequests=N`): the restart settles the block
+    /// by its status and allocates it, and no follower is taken for having closed by hand.
+    @Test(arguments: [CrashPoint.beforeSends, .afterSends])
+    func crashWithABlockOrderOut(_ point: CrashPoint) throws {
+        var config = RoutingTests.blockSetup()
+        config.sessions[1].positionRequests = false
+        var w = try World(config)
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000", crash: point)
+        w.crashAndRecover()
+        #expect(w.position("b1") == 30_000 && w.position("b2") == 20_000 && w.position("b3") == 10_000)
+        #expect(w.broker.position("blk", "HOUSE", "EUR/USD") == 60_000)
+        #expect(w.orders(on: "blk").count == 1 && w.broker.duplicateClOrdIDs.isEmpty)
+        #expect(!w.reasons().contains(.followerIntervened))
+        w.providerFill(side: "2", qty: "100000")
+        #expect(w.position("b1") == 0 && w.broker.position("blk", "HOUSE", "EUR/USD") == 0)
+    }
+
     /// The broker rejects his copy; the process dies while the retry waits out its backoff. The
     /// journal brings the wait back, and the retry goes out once, after it.
     @Test func crashDuringARetryBackoff() throws {
