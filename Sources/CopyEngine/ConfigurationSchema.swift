@@ -221,9 +221,9 @@ public enum CopyConfigSchema {
         CopyConfigKey("ContractSizes", .session, .decimalMap, "", "Per-symbol units per lot: `XAU/USD:100`."),
         CopyConfigKey(
             "OrderMode", .session, words(OrderMode.self), "per-account",
-            "One order per follower, or one block order per symbol and side with allocations (78/79/80). A broker that "
-                + "books block fills to the block account rather than the AllocAccounts (the bundled simulator does) needs "
-                + "PositionRequests=N: after a restart the followers' accounts would read flat."),
+            "One order per follower, or one block order per symbol and side with allocations (78/79/80). With a "
+                + "BlockAccount, settlement also asks for its positions: where it holds the copies (the broker books block "
+                + "fills there, as the bundled simulator does), a follower whose own account reads flat keeps his."),
         CopyConfigKey("BlockAccount", .session, .string, "", "Account (tag 1) of block orders (empty: none)."),
         CopyConfigKey("OrdType", .session, words(CopyOrderType.self), "market", "OrdType (40) of copies."),
         CopyConfigKey(

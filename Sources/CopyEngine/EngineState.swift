@@ -111,12 +111,25 @@ struct AccountRoles {
 /// An outstanding RequestForPositions.
 struct PositionRequest {
     let account: String
-    /// Provider index when `isProvider`, else follower index.
+    /// Provider index when `isProvider`, else follower index; ``PositionRequest/blockAccount`` for
+    /// the session's block account.
     let owner: Int
     let isProvider: Bool
     var expected: Int?
     var received = 0
     var reportedSymbols: Set<Int> = []
+
+    /// The owner of a request for the session's `BlockAccount`.
+    static let blockAccount = -1
+}
+
+/// A follower's position as his broker reported it at a settlement of a block session, held until
+/// the block account's report says whether the broker books block fills there.
+struct HeldFollowerReport {
+    let follower: Int
+    let symbol: Int
+    let units: FixedDecimal
+    let price: FixedDecimal?
 }
 
 struct SessionState {
@@ -145,6 +158,10 @@ struct SessionState {
     /// Orders the broker answered it did not know during the current settlement (slots): a
     /// position report may still show what they filled before it forgot them.
     var forgottenByBroker: [Int] = []
+    /// At a settlement of a block session with a `BlockAccount`: what that account holds, by
+    /// symbol, and the followers' reports waiting for it.
+    var blockAccountHolds: [Int: FixedDecimal] = [:]
+    var heldFollowerReports: [HeldFollowerReport] = []
     var positionRequests: [String: PositionRequest] = [:]
     /// Followers whose orders go to this session, in configuration order.
     var tradingFollowers: [Int] = []

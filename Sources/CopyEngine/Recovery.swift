@@ -170,6 +170,8 @@ extension CopyEngine {
     mutating func startSettle(_ si: Int, positions: Bool) {
         sessions[si].settlePositions = positions
         sessions[si].forgottenByBroker = []
+        sessions[si].blockAccountHolds = [:]
+        sessions[si].heldFollowerReports = []
         sessions[si].settleDeadline = now + Int64(sessions[si].config.settleTimeoutMs) * 1_000_000
         setPhase(si, .settlingOrders)
         for oi in sessions[si].liveSlots() {
@@ -200,6 +202,11 @@ extension CopyEngine {
         }
         for p in sessions[si].providers {
             requestPositions(si, account: providers[p].config.account, owner: p, isProvider: true)
+        }
+        if holdsBlockPositions(si) {
+            requestPositions(
+                si, account: sessions[si].config.blockAccount, owner: PositionRequest.blockAccount,
+                isProvider: false)
         }
         if sessions[si].positionRequests.isEmpty { finishSettle(si) }
     }
@@ -252,9 +259,13 @@ extension CopyEngine {
                 decide(
                     CopyDecision(
                         reason: .settlementTimeout, detail: "no positions for account \(req.account) on \(name)"))
-                if !req.isProvider { degrade(req.owner, .settlementTimeout, detail: "positions unknown") }
+                if !req.isProvider && req.owner != PositionRequest.blockAccount {
+                    degrade(req.owner, .settlementTimeout, detail: "positions unknown")
+                }
             }
             sessions[si].positionRequests = [:]
+            // Without the block account's answer the followers' reports are taken as they are.
+            reconcileHeldReports(si)
             finishSettle(si)
         case .live, .recovering:
             break
@@ -337,6 +348,12 @@ extension CopyEngine {
             if req.isProvider {
                 reconcileProvider(
                     req.owner, s, units, signal: "PR:\(epoch):" + rptID, price: m.optionalDecimal(Tag.settlPrice))
+            } else if req.owner == PositionRequest.blockAccount {
+                sessions[si].blockAccountHolds[s, default: 0] += units
+            } else if holdsBlockPositions(si) {
+                sessions[si].heldFollowerReports.append(
+                    HeldFollowerReport(
+                        follower: req.owner, symbol: s, units: units, price: m.optionalDecimal(Tag.settlPrice)))
             } else {
                 reconcileFollower(req.owner, s, units, price: m.optionalDecimal(Tag.settlPrice))
             }
@@ -358,15 +375,46 @@ extension CopyEngine {
                 where !providers[p].symbols[s].position.isZero && !req.reportedSymbols.contains(s) {
                     reconcileProvider(p, s, 0, signal: "PR:\(epoch):" + id + ":" + symbols.names[s], price: nil)
                 }
-            } else {
+            } else if req.owner != PositionRequest.blockAccount {
                 let f = req.owner
                 for s in followers[f].knownSymbols
                 where !followers[f].symbols[s].position.isZero && !req.reportedSymbols.contains(s) {
-                    reconcileFollower(f, s, 0)
+                    if holdsBlockPositions(si) {
+                        sessions[si].heldFollowerReports.append(
+                            HeldFollowerReport(follower: f, symbol: s, units: 0, price: nil))
+                    } else {
+                        reconcileFollower(f, s, 0)
+                    }
                 }
             }
         }
-        if sessions[si].positionRequests.isEmpty && sessions[si].phase == .settlingPositions { finishSettle(si) }
+        if sessions[si].positionRequests.isEmpty && sessions[si].phase == .settlingPositions {
+            reconcileHeldReports(si)
+            finishSettle(si)
+        }
+    }
+
+    /// Whether session `si` sends block orders for a `BlockAccount` and asks for positions: its
+    /// followers' reports then wait for the block account's.
+    func holdsBlockPositions(_ si: Int) -> Bool {
+        let config = sessions[si].config
+        return config.orderMode == .block && !config.blockAccount.isEmpty && config.positionRequests
+    }
+
+    /// The followers' reports of a block session, once the block account's is in. A broker that
+    /// books block fills to the block account (not to the AllocAccounts) shows a follower's account
+    /// flat while the block account holds the copies: a follower reported flat then keeps the
+    /// position the engine allocated him, rather than being taken for having closed by hand. With
+    /// the block account flat, or a follower's account not, each report is his as usual.
+    mutating func reconcileHeldReports(_ si: Int) {
+        let held = sessions[si].heldFollowerReports
+        let block = sessions[si].blockAccountHolds
+        sessions[si].heldFollowerReports = []
+        sessions[si].blockAccountHolds = [:]
+        for r in held {
+            if r.units.isZero, let holds = block[r.symbol], !holds.isZero { continue }
+            reconcileFollower(r.follower, r.symbol, r.units, price: r.price)
+        }
     }
 
     /// Adopts the broker's position for a follower. A difference while copying is his own doing

@@ -91,13 +91,14 @@ struct RecoveryTests {
     }
 
     /// Block orders: the process dies with a block out (filled at the broker, its reports lost).
-    /// This broker books block fills to the block account, so its followers' accounts hold nothing
-    /// and the session asks for no positions (`PositionRequests=N`): the restart settles the block
-    /// by its status and allocates it, and no follower is taken for having closed by hand.
-    @Test(arguments: [CrashPoint.beforeSends, .afterSends])
-    func crashWithABlockOrderOut(_ point: CrashPoint) throws {
+    /// This broker books block fills to the block account, so its followers' accounts read flat;
+    /// the block account's report, which holds the copies, says so. The restart settles the block
+    /// by its status and allocates it, and no follower is taken for having closed by hand, with
+    /// position requests on or off.
+    @Test(arguments: [CrashPoint.beforeSends, .afterSends], [true, false])
+    func crashWithABlockOrderOut(_ point: CrashPoint, positionRequests: Bool) throws {
         var config = RoutingTests.blockSetup()
-        config.sessions[1].positionRequests = false
+        config.sessions[1].positionRequests = positionRequests
         var w = try World(config)
         w.allSessionsUp()
         w.providerFill(side: "1", qty: "100000", crash: point)
@@ -106,8 +107,23 @@ struct RecoveryTests {
         #expect(w.broker.position("blk", "HOUSE", "EUR/USD") == 60_000)
         #expect(w.orders(on: "blk").count == 1 && w.broker.duplicateClOrdIDs.isEmpty)
         #expect(!w.reasons().contains(.followerIntervened))
+        #expect(w.broker.positionRequests.contains("HOUSE") == positionRequests)
         w.providerFill(side: "2", qty: "100000")
         #expect(w.position("b1") == 0 && w.broker.position("blk", "HOUSE", "EUR/USD") == 0)
+    }
+
+    /// At a broker that books block fills to the block account, a follower whose own account shows
+    /// a trade of his is still taken for having intervened; the others keep their copies.
+    @Test func aBlockFollowerTradingInHisOwnAccountIsStillDetached() throws {
+        var w = try World(RoutingTests.blockSetup())
+        w.allSessionsUp()
+        w.providerFill(side: "1", qty: "100000")
+        w.broker.book("blk", "B2", "EUR/USD", -5_000)  // b2 sells 5 000 on his own
+        w.crashAndRecover()
+        #expect(w.view("b1")?.detached == false && w.view("b3")?.detached == false)
+        #expect(w.view("b2")?.detached == true)
+        #expect(w.decisions.contains { $0.reason == .followerIntervened && $0.followerID == "b2" })
+        #expect(w.position("b1") == 30_000 && w.position("b3") == 10_000)
     }
 
     /// The broker rejects his copy; the process dies while the retry waits out its backoff. The
