@@ -221,21 +221,21 @@ public final class CopyBridgeMetrics: Sendable {
     /// The engine decided something, for `reason` (a ``ReasonCode`` raw value): every decision counts,
     /// skips among them, so that retries, re-plans and settlements have a series too.
     public func recordDecision(reason: String) {
-        let counter = state.withLock { state in
-            state.decisionCounters.cached(reason) {
-                Counter(label: Label.decisions, dimensions: [("reason", reason)], factory: factory)
-            }
-        }
-        counter.increment()
+        increment(\.decisionCounters, Label.decisions, reason: reason)
     }
 
     /// A follower was degraded, for `reason`: what stopped his orders (`retry-exhausted`,
     /// `attempts-exhausted`, `settlement-timeout`), which the `follower-degraded` decision names only
     /// in its text.
     public func recordDegradation(reason: String) {
+        increment(\.degradationCounters, Label.degradations, reason: reason)
+    }
+
+    /// Increments the counter `label{reason}`, kept in `counters`.
+    private func increment(_ counters: WritableKeyPath<State, [String: Counter]>, _ label: String, reason: String) {
         let counter = state.withLock { state in
-            state.degradationCounters.cached(reason) {
-                Counter(label: Label.degradations, dimensions: [("reason", reason)], factory: factory)
+            state[keyPath: counters].cached(reason) {
+                Counter(label: label, dimensions: [("reason", reason)], factory: factory)
             }
         }
         counter.increment()
