@@ -456,6 +456,11 @@ struct OrderState {
     /// OrderCancelRequests sent for it, which numbers their ClOrdIDs.
     var cancelRequests = 0
 
+    /// Whether this is follower `f`'s own order in symbol `s` (not a block shared with others).
+    func isSingle(of f: Int, in s: Int) -> Bool {
+        symbol == s && allocations.count == 1 && allocations[0].follower == f
+    }
+
     /// What a slot holds once its order is forgotten.
     static let vacant = OrderState(
         intent: OrderIntent(

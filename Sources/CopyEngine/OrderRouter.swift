@@ -554,8 +554,7 @@ extension CopyEngine {
         var waiting = false
         for oi in sessions[si].liveSlots() {
             let order = sessions[si].orders[oi]
-            guard order.symbol == s, order.allocations.count == 1, order.allocations[0].follower == f,
-                order.intent.timeInForce == .day || order.intent.timeInForce == .gtc
+            guard order.isSingle(of: f, in: s), order.intent.timeInForce == .day || order.intent.timeInForce == .gtc
             else { continue }
             waiting = true
             if order.cancelPending { continue }

@@ -350,12 +350,8 @@ extension CopyEngine {
                     req.owner, s, units, signal: "PR:\(epoch):" + rptID, price: m.optionalDecimal(Tag.settlPrice))
             } else if req.owner == PositionRequest.blockAccount {
                 sessions[si].blockAccountHolds[s, default: 0] += units
-            } else if holdsBlockPositions(si) {
-                sessions[si].heldFollowerReports.append(
-                    HeldFollowerReport(
-                        follower: req.owner, symbol: s, units: units, price: m.optionalDecimal(Tag.settlPrice)))
             } else {
-                reconcileFollower(req.owner, s, units, price: m.optionalDecimal(Tag.settlPrice))
+                followerReported(si, req.owner, s, units, price: m.optionalDecimal(Tag.settlPrice))
             }
         } else {
             sessions[si].positionRequests[id] = req
@@ -379,18 +375,24 @@ extension CopyEngine {
                 let f = req.owner
                 for s in followers[f].knownSymbols
                 where !followers[f].symbols[s].position.isZero && !req.reportedSymbols.contains(s) {
-                    if holdsBlockPositions(si) {
-                        sessions[si].heldFollowerReports.append(
-                            HeldFollowerReport(follower: f, symbol: s, units: 0, price: nil))
-                    } else {
-                        reconcileFollower(f, s, 0)
-                    }
+                    followerReported(si, f, s, 0, price: nil)
                 }
             }
         }
         if sessions[si].positionRequests.isEmpty && sessions[si].phase == .settlingPositions {
             reconcileHeldReports(si)
             finishSettle(si)
+        }
+    }
+
+    /// Follower `f`'s position in `s` as his broker reported it at a settlement of session `si`:
+    /// reconciled now, or on a block session held until the block account's report is in.
+    mutating func followerReported(_ si: Int, _ f: Int, _ s: Int, _ units: FixedDecimal, price: FixedDecimal?) {
+        if holdsBlockPositions(si) {
+            sessions[si].heldFollowerReports.append(
+                HeldFollowerReport(follower: f, symbol: s, units: units, price: price))
+        } else {
+            reconcileFollower(f, s, units, price: price)
         }
     }
 
@@ -457,9 +459,7 @@ extension CopyEngine {
         var rest = difference
         for oi in sessions[si].forgottenByBroker where !rest.isZero {
             let order = sessions[si].orders[oi]
-            guard order.symbol == s, order.allocations.count == 1, order.allocations[0].follower == f,
-                rest.signum == order.sign
-            else { continue }
+            guard order.isSingle(of: f, in: s), rest.signum == order.sign else { continue }
             let quantity = FixedDecimal.min(rest.magnitude, order.allocations[0].open)
             guard quantity.isPositive else { continue }
             decide(
