@@ -1,3 +1,4 @@
+import FIXTransport
 import Foundation
 import Testing
 

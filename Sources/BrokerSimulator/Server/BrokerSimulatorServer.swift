@@ -127,7 +127,7 @@ public final class BrokerSimulatorServer: Sendable {
         let owned = options.group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         let loop = (options.group ?? owned!).next()
         // Its own loop only: a loop the caller lends keeps the caller's name.
-        if owned != nil { loop.execute { Thread.current.name = BrokerSimulatorServer.loopThreadName } }
+        if owned != nil { loop.execute { ThreadName.setCurrent(BrokerSimulatorServer.loopThreadName) } }
         let clock = options.clock
         var hosts: [SimBrokerHost] = []
         do {

@@ -1,4 +1,5 @@
 import FIXCore
+import FIXTransport
 import Foundation
 import Ledger
 import Logging
