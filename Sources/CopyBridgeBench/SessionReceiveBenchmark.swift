@@ -15,7 +15,7 @@ struct SessionReceiver {
     init(count: Int) {
         let sendingTime = UTCTimestamp("20261126-09:30:00.123")!
         now = SessionTime(utc: sendingTime, monotonicNanoseconds: 1_000_000_000)
-        var configuration = SessionConfiguration(
+        let configuration = SessionConfiguration(
             identity: SessionIdentity(senderCompID: "COPYBRIDGE", targetCompID: "BROKER"), connectionType: .acceptor)
         var machine = SessionStateMachine(configuration: configuration)
         _ = machine.connected(at: now)

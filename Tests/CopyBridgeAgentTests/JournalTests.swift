@@ -176,8 +176,11 @@ struct JournalTests {
             try Data(whole + last.prefix(cut)).write(to: URL(fileURLWithPath: path))
             let (journal, scan) = try Journal.open(path: path, policy: .always)
             #expect(scan.entries == Array(journalSamples.prefix(5)), "cut at \(cut)")
-            #expect(scan.tornTailBytes == cut)
-            #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == whole.count)
+            // Zeros at the end of the cut piece count as reserved space (the length's high bytes).
+            #expect(scan.tornTailBytes > 0 && scan.tornTailBytes + scan.zeroTailBytes == cut)
+            #expect(journal.size == whole.count)
+            let file = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(file.prefix(whole.count) == Data(whole) && file.dropFirst(whole.count).allSatisfy { $0 == 0 })
             journal.append(AuditRecord.note("after the crash", at: 1))
             try journal.close()
             let entries = try JournalReader.read(path: path).entries
@@ -196,9 +199,49 @@ struct JournalTests {
         #expect(scan.validLength == valid)
         #expect(scan.tornTailBytes == bytes.count - valid)
 
-        // Zeros where the file grew but the data never landed.
+        // Zeros where the file grew but the data never landed: reserved space, not a torn frame.
         let zeros = frames(Array(journalSamples.prefix(3))) + [UInt8](repeating: 0, count: 4096)
-        #expect(try JournalReader.scan(zeros, path: "memory").tornTailBytes == 4096)
+        let reserved = try JournalReader.scan(zeros, path: "memory")
+        #expect(reserved.entries == Array(journalSamples.prefix(3)))
+        #expect(reserved.tornTailBytes == 0 && reserved.zeroTailBytes == 4096)
+
+        // A frame torn before the reserved space: the torn bytes, then the zeros.
+        let tornThenZeros = Array(bytes.dropLast(5)) + [UInt8](repeating: 0, count: 100)
+        let both = try JournalReader.scan(tornThenZeros, path: "memory")
+        #expect(both.validLength == valid)
+        #expect(both.tornTailBytes == bytes.count - 5 - valid && both.zeroTailBytes == 100)
+    }
+
+    @Test("a crash leaves the reserved space as zeros: the next open reads every frame and cuts them off")
+    func crashLeavesZeros() throws {
+        let folder = try TestFolder()
+        let path = folder.path + "/journal.cbj"
+        let (journal, _) = try Journal.open(path: path, policy: .never)
+        // Past the first reserved step, so the file grows and is mapped again on the way.
+        let text = String(repeating: "x", count: 900)
+        let count = 3000
+        for k in 0..<count {
+            journal.append(AuditRecord.note("\(k) \(text)", at: Int64(k)))
+            if k % 7 == 0 { try journal.commit() }
+            if k % 50 == 0 { journal.prepare() }
+        }
+        try journal.commit()
+        let written = journal.size
+        #expect(written > 2 * Journal.minimumGrowth)
+        journal.append(AuditRecord.note("never committed", at: 0))
+        journal.abandon()
+
+        let file = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(file.count > written, "the reserved space is still there after a crash")
+        let (reopened, scan) = try Journal.open(path: path, policy: .never)
+        #expect(scan.entries.count == count)
+        #expect(scan.entries.last == .audit(.note("\(count - 1) \(text)", at: Int64(count - 1))))
+        #expect(scan.validLength == written && scan.tornTailBytes == 0 && scan.zeroTailBytes == file.count - written)
+        reopened.append(AuditRecord.note("after the crash", at: 1))
+        try reopened.close()
+        let closed = try JournalReader.read(path: path)
+        #expect(closed.entries.count == count + 1 && closed.zeroTailBytes == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == closed.validLength, "close cuts it off")
     }
 
     @Test("a damaged frame followed by valid ones is corruption, not a torn tail: the journal refuses to open")

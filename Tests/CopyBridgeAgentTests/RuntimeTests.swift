@@ -167,9 +167,10 @@ struct RuntimeTests {
             await first.stop()
         case .crash:
             await first.abandon()
-            // A crash while a frame was being written leaves part of it.
+            // A crash while a frame was being written leaves part of it, after the last whole frame.
+            let end = try JournalReader.read(path: data + "/journal.cbj").validLength
             let handle = try #require(FileHandle(forWritingAtPath: data + "/journal.cbj"))
-            try handle.seekToEnd()
+            try handle.seek(toOffset: UInt64(end))
             try handle.write(contentsOf: Data([0x40, 0, 0, 0, 0xDE, 0xAD]))
             try handle.close()
         }

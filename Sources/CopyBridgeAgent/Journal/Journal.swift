@@ -42,8 +42,12 @@ public struct JournalScan: Sendable {
     public var entries: [JournalEntry]
     /// Bytes of the file that hold whole, valid frames (the magic included).
     public var validLength: Int
-    /// Bytes after them: a frame torn by a crash mid-write (0 for a clean file).
+    /// Bytes after them, up to the zeros that end the file if any: a frame torn by a crash mid-write
+    /// (0 for a clean file).
     public var tornTailBytes: Int
+    /// Zeros after them, and nothing else: space the journal reserved ahead of its writes and had not
+    /// used when the agent stopped without closing it (a crash). Not torn: nothing was cut short.
+    public var zeroTailBytes = 0
 
     /// The engine's records, in order, for replay.
     public var engineRecords: [JournalRecord] {
@@ -103,14 +107,17 @@ public enum JournalReader {
             var offset = start
             while offset < raw.count {
                 guard let length = validFrame(raw, at: offset) else {
-                    if let later = firstValidFrame(raw, after: offset) {
+                    // The zeros at the end are reserved space; what comes before them was torn.
+                    let end = (raw.lastIndex { $0 != 0 }).map { Swift.max($0 + 1, offset) } ?? offset
+                    if end > offset, let later = firstValidFrame(raw, after: offset) {
                         throw JournalError(
                             path: path,
                             reason: "corrupt frame at byte \(offset) followed by a valid one at byte \(later); "
                                 + "this is not a torn tail: restore the file or move it aside")
                     }
-                    return .success(
-                        JournalScan(entries: entries, validLength: offset, tornTailBytes: raw.count - offset))
+                    var scan = JournalScan(entries: entries, validLength: offset, tornTailBytes: end - offset)
+                    scan.zeroTailBytes = raw.count - end
+                    return .success(scan)
                 }
                 let payload = UnsafeRawBufferPointer(
                     rebasing: raw[
@@ -154,11 +161,20 @@ public enum JournalReader {
 /// The agent's durable, append-only journal: the copy engine's records (replayed after a restart)
 /// and audit entries, in one file.
 ///
-/// Appending encodes into a memory buffer; ``commit()`` writes the buffer with one `write(2)` (and,
-/// under ``JournalSyncPolicy/always``, syncs it); ``sync()`` makes everything written durable. The
-/// agent commits after every event, before any send the event caused, so that a record always
-/// reaches the file before its order reaches the wire, and before the session records the
-/// message as received.
+/// Appending encodes into a memory buffer; ``commit()`` copies the buffer into the file through a
+/// shared memory mapping (and, under ``JournalSyncPolicy/always``, syncs it); ``sync()`` makes
+/// everything written durable. The agent commits after every event, before any send the event
+/// caused, so that a record always reaches the file before its order reaches the wire, and before
+/// the session records the message as received.
+///
+/// Through the mapping, a commit is a copy into the kernel's page cache with no system call: what
+/// it wrote survives a crash of the process exactly as a `write(2)` would, and it no longer costs
+/// a system call (nor, now and then, a wait on the file system's own journal) in front of every
+/// order. The file grows ahead of the writes in reserved (`fallocate`) steps, so that a full disk
+/// shows as an error when the journal grows, never as a fault on a write through the mapping; and
+/// ``prepare()``, called after the orders went out, grows it and touches the next pages so that the
+/// next commit finds them ready. Between a crash and the next start the file ends in zeros (the
+/// reserved space; ``JournalScan/zeroTailBytes``), which opening cuts off, as ``close()`` does.
 ///
 /// Not thread-safe: the agent uses it on its event loop only.
 public final class Journal: @unchecked Sendable {
@@ -166,16 +182,29 @@ public final class Journal: @unchecked Sendable {
     public let policy: JournalSyncPolicy
 
     private var fd: Int32
+    private var mapping: UnsafeMutableRawPointer?
+    /// Bytes of the file reserved and mapped.
+    private var capacity = 0
+    /// Bytes up to which the file is known to be on disk.
+    private var syncedTo: Int
     private var pending: [UInt8] = []
     private var unsynced = false
     private var failure: JournalError?
     /// Entries appended since the journal was opened.
     public private(set) var appended = 0
-    /// The file's size.
+    /// The bytes of the journal's content (the file is larger while open: reserved space).
     public private(set) var size: Int
 
+    /// The first step by which the file grows; each step doubles, up to ``maximumGrowth``.
+    static let minimumGrowth = 1 << 20
+    static let maximumGrowth = 64 << 20
+    /// ``prepare()`` grows the file when less than this is left.
+    static let headroom = 256 << 10
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
     /// Opens (creating it and its folder if needed) the journal at `path` for appending, after
-    /// reading it. A torn tail is cut off (and reported in the scan); corruption throws.
+    /// reading it. A torn tail is cut off (and reported in the scan), as are the zeros a crash left
+    /// after the last frame; corruption throws.
     public static func open(path: String, policy: JournalSyncPolicy) throws(JournalError) -> (Journal, JournalScan) {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
@@ -185,24 +214,27 @@ public final class Journal: @unchecked Sendable {
         }
         let existed = FileManager.default.fileExists(atPath: path)
         let scan = try JournalReader.read(path: path)
-        let fd = Glibc_open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        // Read and write: a shared mapping that is written needs both.
+        let fd = Glibc_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw JournalError(path: path, reason: "cannot open: \(errnoText())") }
         let journal = Journal(path: path, policy: policy, fd: fd, size: scan.validLength)
+        guard ftruncate(fd, off_t(scan.validLength)) == 0 else {
+            throw journal.closing("cannot cut the file back to its last frame: \(errnoText())")
+        }
+        do throws(JournalError) {
+            try journal.grow(toHold: scan.validLength + minimumGrowth)
+        } catch {
+            throw journal.closing(error.reason)
+        }
         if scan.validLength == 0 {
-            guard ftruncate(fd, 0) == 0 else { throw journal.closing("cannot truncate: \(errnoText())") }
             journal.pending = JournalCodec.magic
             try journal.writePending()
             try journal.syncFile()
             if !existed { try syncDirectory(folder, path: path) }
         } else if scan.tornTailBytes > 0 {
-            guard ftruncate(fd, off_t(scan.validLength)) == 0 else {
-                throw journal.closing("cannot cut the torn tail: \(errnoText())")
-            }
             try journal.syncFile()
         }
-        guard lseek(fd, off_t(journal.size), SEEK_SET) >= 0 else {
-            throw journal.closing("cannot seek: \(errnoText())")
-        }
+        journal.prepare()
         return (journal, scan)
     }
 
@@ -211,10 +243,12 @@ public final class Journal: @unchecked Sendable {
         self.policy = policy
         self.fd = fd
         self.size = size
+        syncedTo = size
         pending.reserveCapacity(64 * 1024)
     }
 
     deinit {
+        unmap()
         if fd >= 0 { _ = Glibc_close(fd) }
     }
 
@@ -251,10 +285,29 @@ public final class Journal: @unchecked Sendable {
         if policy != .never && unsynced { try syncFile() }
     }
 
-    /// Syncs (whatever the policy) and closes. Further use throws.
+    /// Readies the file for the next commits, off the copy path: grows it when little reserved space
+    /// is left, and touches the page the next frame starts in and the one after it, so that the
+    /// commit does not take the page faults. A failure to grow is left to the commit that needs the
+    /// space, which reports it.
+    public func prepare() {
+        guard failure == nil, fd >= 0 else { return }
+        if capacity - size < Self.headroom { try? grow(toHold: size + Self.headroom) }
+        guard let mapping else { return }
+        // Writing a zero where the file already holds one changes nothing but makes the page
+        // present and writable (the file system's page_mkwrite runs here, not in a commit).
+        var offset = size
+        let end = Swift.min(capacity, size + 2 * Self.pageSize)
+        while offset < end {
+            mapping.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self)
+            offset = (offset / Self.pageSize + 1) * Self.pageSize
+        }
+    }
+
+    /// Syncs (whatever the policy), cuts the reserved space off and closes. Further use throws.
     public func close() throws(JournalError) {
         guard fd >= 0 else { return }
         defer {
+            unmap()
             _ = Glibc_close(fd)
             fd = -1
             failure = failure ?? JournalError(path: path, reason: "closed")
@@ -262,11 +315,17 @@ public final class Journal: @unchecked Sendable {
         if let failure { throw failure }
         if !pending.isEmpty { try writePending() }
         if unsynced { try syncFile() }
+        unmap()
+        guard ftruncate(fd, off_t(size)) == 0, Self.syncData(fd) == 0 else {
+            throw JournalError(path: path, reason: "cannot cut the reserved space off: \(errnoText())")
+        }
     }
 
-    /// Closes the file without writing what is pending: what a crash leaves (tests).
+    /// Closes the file without writing what is pending nor cutting the reserved space off: what a
+    /// crash leaves (tests).
     public func abandon() {
         guard fd >= 0 else { return }
+        unmap()
         _ = Glibc_close(fd)
         fd = -1
         pending.removeAll()
@@ -274,44 +333,86 @@ public final class Journal: @unchecked Sendable {
     }
 
     private func writePending() throws(JournalError) {
-        var written = 0
-        let total = pending.count
-        let result: Int32 = pending.withUnsafeBytes { raw in
-            while written < total {
-                let n = Glibc_write(fd, raw.baseAddress! + written, total - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                written += n
+        let end = size + pending.count
+        if end > capacity {
+            do throws(JournalError) {
+                try grow(toHold: end)
+            } catch {
+                failure = error
+                throw error
             }
-            return 0
         }
-        if result != 0 {
-            let error = JournalError(path: path, reason: "write failed: \(String(cString: strerror(result)))")
-            failure = error
-            throw error
+        guard let mapping else { preconditionFailure("a journal with reserved space has a mapping") }
+        pending.withUnsafeBytes { raw in
+            (mapping + size).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
         }
-        size += total
+        size = end
         pending.removeAll(keepingCapacity: true)
         unsynced = true
     }
 
-    private func syncFile() throws(JournalError) {
+    /// Reserves the file up to at least `needed` bytes, by the next growth step, and maps it.
+    private func grow(toHold needed: Int) throws(JournalError) {
+        let step = Swift.min(Swift.max(Self.minimumGrowth, capacity), Self.maximumGrowth)
+        var target = Swift.max(capacity, size) + step
+        while target < needed { target += step }
         #if os(Linux)
-            let rc = fdatasync(fd)
+            // Blocks allocated now: writing through the mapping never needs one, so a full disk
+            // is this error, not a SIGBUS on a write.
+            let rc = posix_fallocate(fd, off_t(capacity), off_t(target - capacity))
+            guard rc == 0 else {
+                throw JournalError(
+                    path: path, reason: "cannot reserve \(target) bytes: \(String(cString: strerror(rc)))")
+            }
         #else
-            let rc = fsync(fd)
+            guard ftruncate(fd, off_t(target)) == 0 else {
+                throw JournalError(path: path, reason: "cannot grow to \(target) bytes: \(errnoText())")
+            }
         #endif
+        unmap()
+        let address = mmap(nil, target, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let address, address != MAP_FAILED else {
+            throw JournalError(path: path, reason: "cannot map \(target) bytes: \(errnoText())")
+        }
+        mapping = address
+        capacity = target
+    }
+
+    private func unmap() {
+        guard let mapping else { return }
+        _ = munmap(mapping, capacity)
+        self.mapping = nil
+        capacity = 0
+    }
+
+    private func syncFile() throws(JournalError) {
+        // The written range of the mapping, from the page holding the first unsynced byte.
+        let start = syncedTo / Self.pageSize * Self.pageSize
+        let rc: Int32
+        if let mapping, size > start {
+            rc = msync(mapping + start, size - start, MS_SYNC)
+        } else {
+            rc = Self.syncData(fd)
+        }
         guard rc == 0 else {
             let error = JournalError(path: path, reason: "sync failed: \(errnoText())")
             failure = error
             throw error
         }
+        syncedTo = size
         unsynced = false
     }
 
+    private static func syncData(_ fd: Int32) -> Int32 {
+        #if os(Linux)
+            fdatasync(fd)
+        #else
+            fsync(fd)
+        #endif
+    }
+
     private func closing(_ reason: String) -> JournalError {
+        unmap()
         _ = Glibc_close(fd)
         fd = -1
         return JournalError(path: path, reason: reason)
@@ -337,8 +438,4 @@ private func Glibc_open(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32
 
 private func Glibc_close(_ fd: Int32) -> Int32 {
     close(fd)
-}
-
-private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
 }

@@ -629,6 +629,8 @@ final class AgentCore: @unchecked Sendable {
         post.removeAll(keepingCapacity: true)
         for work in items { process(work) }
         _ = commitJournal()
+        // Off the copy path: the next event's journal commit finds its pages ready.
+        journal.prepare()
         if !lines.isEmpty {
             console(lines)
             lines.removeAll(keepingCapacity: true)
