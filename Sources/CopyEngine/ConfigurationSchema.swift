@@ -229,7 +229,8 @@ public enum CopyConfigSchema {
         CopyConfigKey(
             "TimeInForce", .session, words(CopyTimeInForce.self), "IOC",
             "TimeInForce (59) of copies. A DAY or GTC copy the target no longer wants is canceled (35=F) and what it "
-                + "filled re-planned; IOC and FOK copies end on their own and are netted."),
+                + "filled re-planned; a cancel the broker refuses (35=9) is asked again per RetryLimit and "
+                + "RetryBackoffMs, unless the order is done there. IOC and FOK copies end on their own and are netted."),
         CopyConfigKey(
             "LimitSlippageBps", .session, .decimal, "0",
             "Limit copies: price = reference moved this far against the follower."),

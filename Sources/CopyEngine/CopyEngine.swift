@@ -152,7 +152,8 @@ public struct CopyEngine: Sendable {
         switch event {
         case .executionReport(let session, let message, let receivedAt):
             inbound(session: session, message: message, receivedAt: receivedAt)
-        case .positionReport(let session, let message, let receivedAt):
+        case .positionReport(let session, let message, let receivedAt),
+            .orderCancelReject(let session, let message, let receivedAt):
             inbound(session: session, message: message, receivedAt: receivedAt)
         case .sessionUp(let session, let at):
             guard let si = sessionIndex[session] else { break }
@@ -205,6 +206,8 @@ public struct CopyEngine: Sendable {
             execution(si, message)
         } else if message.isMsgType("AP") || message.isMsgType("AO") {
             positionMessage(si, message)
+        } else if message.isMsgType("9") {
+            cancelRejected(si, message)
         }
     }
 

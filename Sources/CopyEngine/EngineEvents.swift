@@ -9,6 +9,8 @@ public enum EngineEvent: Sendable {
     case executionReport(session: String, message: FIXMessage, receivedAt: EngineTime)
     /// A PositionReport (35=AP) or RequestForPositionsAck (35=AO) received on `session`.
     case positionReport(session: String, message: FIXMessage, receivedAt: EngineTime)
+    /// An OrderCancelReject (35=9) received on `session`: the broker refused a cancel.
+    case orderCancelReject(session: String, message: FIXMessage, receivedAt: EngineTime)
     /// The session is logged on and can carry orders.
     case sessionUp(session: String, at: EngineTime)
     /// The session is logged out or disconnected. `planned`: the agent is stopping (or logging

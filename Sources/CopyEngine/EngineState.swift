@@ -27,6 +27,7 @@ enum Tag {
     static let allocAccount = 79
     static let allocQty = 80
     static let possResend = 97
+    static let cxlRejReason = 102
     static let ordRejReason = 103
     static let origSendingTime = 122
     static let execType = 150

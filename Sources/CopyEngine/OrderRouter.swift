@@ -584,6 +584,44 @@ extension CopyEngine {
         return waiting
     }
 
+    /// The broker refused an OrderCancelRequest of ours (OrderCancelReject, 35=9).
+    ///
+    /// Where the reject says the order is done (filled, canceled, rejected, expired, done for the
+    /// day) or a cancel is already in progress, the cancel stays pending: the order's own report
+    /// settles it, and asking again would only be refused again. Otherwise (the broker refuses to
+    /// cancel a working order, or does not know it) the refusal is a failed attempt: the cancel is
+    /// asked again after RetryBackoffMs, and past RetryLimit the follower is degraded, with the
+    /// broker's reason, while the order keeps resting for the operator to see to.
+    mutating func cancelRejected(_ si: Int, _ m: FIXMessage) {
+        let index = sessions[si].orderIndex
+        guard
+            let oi = m[Tag.clOrdID].flatMap({ Self.slot(index, $0) })
+                ?? m[Tag.origClOrdID].flatMap({ Self.slot(index, $0) }),
+            sessions[si].orders[oi].cancelPending
+        else { return }
+        journalCurrentMessage()
+        let order = sessions[si].orders[oi]
+        let f = order.allocations[0].follower
+        let reason = m[Tag.cxlRejReason]
+        var detail = "OrderCancelReject"
+        if let reason { detail += " (CxlRejReason \(reason))" }
+        if let text = m[Tag.text] { detail += ": \(text)" }
+        let done: Set<UInt8> = [
+            UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "4"), UInt8(ascii: "6"),
+            UInt8(ascii: "8"), UInt8(ascii: "C"),
+        ]
+        // CxlRejReason 1, unknown order: whatever OrdStatus says, no report of it is coming.
+        let awaited = reason != "1" && m.byte(Tag.ordStatus).map(done.contains) == true
+        decide(
+            CopyDecision(
+                reason: .cancelRejected, followerID: followers[f].config.followerID, symbol: order.intent.symbol,
+                signal: order.intent.signal, clOrdID: order.intent.clOrdID, quantity: order.allocations[0].open,
+                detail: awaited ? detail + "; the order is done at the broker, its report is awaited" : detail))
+        if awaited { return }
+        sessions[si].orders[oi].cancelPending = false
+        failure(f, order.symbol, .cancelRejected, detail: detail)
+    }
+
     /// The ClOrdID of the `n`-th OrderCancelRequest for order `clOrdID`: two characters longer, so
     /// never the ID of an order (those have a fixed width).
     static func cancelClOrdID(_ clOrdID: String, _ n: Int) -> String { clOrdID + "X\(n)" }

@@ -45,6 +45,7 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
     case attemptsExhausted = "attempts-exhausted"
     case remainderReplanned = "remainder-replanned"
     case cancelRequested = "cancel-requested"
+    case cancelRejected = "cancel-rejected"
     case unallocatedResidue = "unallocated-residue"
     case forgottenOrder = "forgotten-order"
     // Recovery
@@ -133,6 +134,10 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable {
         case .cancelRequested:
             return "A resting copy (DAY or GTC) the target no longer wants is canceled; nothing more is sent for "
                 + "the symbol until the broker answers, then what it filled is planned against the target."
+        case .cancelRejected:
+            return "The broker refused a cancel (OrderCancelReject). If the order is done there, its report is "
+                + "awaited; otherwise the refusal counts as a failed attempt: the cancel is asked again after "
+                + "RetryBackoffMs, and past RetryLimit the follower is degraded."
         case .forgottenOrder:
             return "A report for one of our orders finished longer ago than OrderRetentionMs was ignored."
         case .unallocatedResidue:

@@ -82,6 +82,9 @@ struct SimBroker {
     /// Whether PositionReports carry `price` as SettlPrice (730).
     var reportsSettlPrice = true
     var answersStatusRequests = true
+    /// Refuses every cancel of a working order with an OrderCancelReject (CxlRejReason 2, broker
+    /// option), or with this CxlRejReason.
+    var refusesCancels: Int?
     var orders: [String: Order] = [:]
     var ordersPerSession: [String: Int] = [:]
     /// Every NewOrderSingle received, in order.
@@ -126,11 +129,24 @@ struct SimBroker {
         if m.isMsgType("D") {
             newOrder(session: session, m)
         } else if m.isMsgType("F") {
-            // As brokers answer: the cancel's ClOrdID in 11, the order's in 41. A finished order
-            // gets an OrderCancelReject, which the engine has no use for (its fills tell it all).
+            // As brokers answer: the cancel's ClOrdID in 11, the order's in 41. A finished order,
+            // or any order when cancels are refused, gets an OrderCancelReject with its status.
             cancelRequests.append((m[11]!, m[41]!))
             let key = session + "|" + m[41]!
-            guard var o = orders[key], !["2", "4", "8", "C"].contains(o.status) else { return }
+            guard var o = orders[key], !["2", "4", "8", "C"].contains(o.status), refusesCancels == nil else {
+                let status = orders[key]?.status ?? "8"
+                let reason = orders[key] == nil ? 1 : (refusesCancels ?? 0)
+                var b = FIXMessageBuilder(msgType: "9")
+                b.set(37, orders[key] == nil ? "NONE" : "O-" + m[41]!)
+                b.set(11, m[11]!)
+                b.set(41, m[41]!)
+                b.set(39, String(status))
+                b.set(434, 1)
+                b.set(102, reason)
+                b.set(58, reason == 0 ? "too late to cancel" : reason == 1 ? "unknown order" : "cancels refused")
+                outbox.append((session, b.build()))
+                return
+            }
             let orig = o.clOrdID
             // From now on the order goes by the cancel's ClOrdID, status answers included.
             o.clOrdID = m[11]!
@@ -190,6 +206,22 @@ struct SimBroker {
                 outbox.append((session, b.build()))
             }
         }
+    }
+
+    /// Fills what is left of order `clOrdID` and books it, without reporting it: the report is
+    /// returned, for the test to deliver when it wants.
+    mutating func fillUnreported(session: String, clOrdID: String) -> FIXMessage {
+        let key = session + "|" + clOrdID
+        var o = orders[key]!
+        let qty = o.quantity - o.cum
+        o.cum = o.quantity
+        o.status = "2"
+        orders[key] = o
+        if let a = o.account { book(session, a, o.symbol, o.side == "1" ? qty : -qty) }
+        return Reports.executionReport(
+            execID: nextExecID(), account: o.account, symbol: o.symbol, side: o.side, orderQty: o.quantity,
+            lastQty: qty, lastPx: price, cumQty: o.cum, ordStatus: "2", execType: "F", clOrdID: o.clOrdID,
+            transactTime: now)
     }
 
     mutating func newOrder(session: String, _ m: FIXMessage) {
@@ -316,6 +348,8 @@ struct World {
             let t = advance()
             if message.isMsgType("8") {
                 apply(.executionReport(session: session, message: message, receivedAt: t))
+            } else if message.isMsgType("9") {
+                apply(.orderCancelReject(session: session, message: message, receivedAt: t))
             } else {
                 apply(.positionReport(session: session, message: message, receivedAt: t))
             }

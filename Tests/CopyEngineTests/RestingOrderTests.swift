@@ -100,4 +100,55 @@ struct RestingOrderTests {
         #expect(w.orders(on: "beta").count == 1)
         #expect(w.position("bob") == 0 && w.engine.liveOrders(session: "beta").isEmpty)
     }
+
+    /// The broker refuses to cancel his resting buy: each refusal is a failed attempt, the cancel is
+    /// asked again after the backoff, and past RetryLimit he is degraded; nothing is netted meanwhile.
+    @Test func aRefusedCancelIsAskedAgainAfterTheBackoffThenTheFollowerIsDegraded() throws {
+        var w = try Self.world()
+        w.broker.refusesCancels = 2
+        w.providerFill(side: "1", qty: "100000")
+        let resting = try #require(w.orders(on: "beta").first?[11])
+        w.providerFill(side: "2", qty: "100000")
+        #expect(w.broker.cancelRequests.map(\.clOrdID) == [resting + "X1"])
+        #expect(w.reasons("bob").filter { $0 == .cancelRejected }.count == 1)
+        #expect(w.reasons("bob").contains(.retryScheduled))
+        w.tickToDeadline()
+        w.tickToDeadline()
+        #expect(w.broker.cancelRequests.map(\.clOrdID) == [resting + "X1", resting + "X2", resting + "X3"])
+        guard case .degraded(let reason, let detail) = w.statusChanges.last?.1 else {
+            Issue.record("bob is not degraded: \(w.statusChanges)")
+            return
+        }
+        #expect(reason == .retryExhausted && detail.contains("CxlRejReason 2") && detail.contains("cancels refused"))
+        // Never netted: the buy still rests, and no sell went out.
+        #expect(w.orders(on: "beta").count == 1)
+        #expect(w.view("bob")?.working == 10_000 && w.position("bob") == 0)
+
+        // The broker cancels again; the operator resumes him: the cancel goes through.
+        w.broker.refusesCancels = nil
+        w.send(.command(.resumeFollower("bob"), at: w.advance()))
+        #expect(w.broker.cancelRequests.last?.clOrdID == resting + "X4")
+        #expect(w.engine.liveOrders(session: "beta").isEmpty && w.view("bob")?.working == 0)
+        #expect(w.orders(on: "beta").count == 1 && w.broker.position("beta", "BOB", "EUR/USD") == 0)
+    }
+
+    /// Her close races his resting buy's fill: the broker refuses the cancel as too late (the order
+    /// is filled), and its fill report follows. No second cancel, no retry: the fill is closed.
+    @Test func aCancelTooLateWaitsForTheOrdersReportThenClosesWhatFilled() throws {
+        var w = try Self.world()
+        w.providerFill(side: "1", qty: "100000")
+        let resting = try #require(w.orders(on: "beta").first?[11])
+        let fill = w.broker.fillUnreported(session: "beta", clOrdID: resting)
+        w.providerFill(side: "2", qty: "100000", pumpAfter: false)
+        w.broker.outbox.append(("beta", fill))  // after the OrderCancelReject
+        w.pump()
+        #expect(w.broker.cancelRequests.count == 1)
+        let decision = w.decisions.last { $0.reason == .cancelRejected }
+        #expect(decision?.detail?.contains("its report is awaited") == true)
+        #expect(!w.reasons("bob").contains(.retryScheduled))
+        let orders = w.orders(on: "beta")
+        try #require(orders.count == 2)
+        #expect(orders[1][54] == "2" && orders[1][38] == "10000")
+        #expect(w.position("bob") == 0 && w.broker.position("beta", "BOB", "EUR/USD") == 0)
+    }
 }

@@ -246,7 +246,7 @@ struct AgentActivity {
             return true
         case .duplicateExecID, .unknownExecRef, .malformedMessage, .unknownAccount, .coveredByPositionReport,
             .catchUpEntered, .reattached, .followerResumed, .orderRejected, .orderUnfilled, .retryScheduled,
-            .remainderReplanned, .cancelRequested, .unallocatedResidue, .forgottenOrder, .orderSettled,
+            .remainderReplanned, .cancelRequested, .cancelRejected, .unallocatedResidue, .forgottenOrder, .orderSettled,
             .orderUnknownAtBroker,
             .positionReconciled, .positionRequestRejected, .settlementTimeout, .replayDivergence, .providerEnabled,
             .providerFlattened, .rejectStorm, .breakerReset, .resync:
@@ -266,7 +266,7 @@ struct AgentActivity {
             .equityUnknown, .belowLot, .belowMinQty, .roundedUpToMin, .clampedMaxPosition, .clampedMaxOrder,
             .followerIntervened, .reattached, .followerPaused, .followerResumed, .followerDegraded, .sessionDown,
             .settling, .closeThenOpen, .orderRejected, .orderUnfilled, .retryScheduled, .retryExhausted,
-            .attemptsExhausted, .remainderReplanned, .cancelRequested, .forgottenOrder, .orderSettled,
+            .attemptsExhausted, .remainderReplanned, .cancelRequested, .cancelRejected, .forgottenOrder, .orderSettled,
             .orderUnknownAtBroker,
             .positionReconciled, .clampedMaxOrderNotional, .clampedMaxPositionNotional, .clampedMaxLeverage,
             .exceedsMaxOrder, .exceedsMaxPosition, .exceedsMaxOrderNotional, .exceedsMaxPositionNotional,

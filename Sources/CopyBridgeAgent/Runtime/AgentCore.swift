@@ -195,6 +195,11 @@ final class AgentCore: @unchecked Sendable {
         } else if message.isMsgType("BG") || (message.isMsgType("j") && message[BrokerEquity.Tag.refMsgType] == "BB") {
             collateralRefusal(message, session: name, wall: wall)
         } else if message.isMsgType("j") || message.isMsgType("9") || message.isMsgType("Y") {
+            // A refused cancel is the engine's to handle (wait for the order's report, or retry).
+            if message.isMsgType("9") {
+                handle(
+                    .orderCancelReject(session: name, message: message, receivedAt: wall), name, message, wall, start)
+            }
             metrics.recordError(session: name, kind: message.isMsgType("j") ? "business_reject" : "request_reject")
             say(wall, "REJECT \(name) 35=\(message.msgType): \(message[FIXTag.text] ?? "no text")")
             scheduleDrain()
