@@ -606,12 +606,12 @@ extension CopyEngine {
         var detail = "OrderCancelReject"
         if let reason { detail += " (CxlRejReason \(reason))" }
         if let text = m[Tag.text] { detail += ": \(text)" }
-        let done: Set<UInt8> = [
-            UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "4"), UInt8(ascii: "6"),
-            UInt8(ascii: "8"), UInt8(ascii: "C"),
-        ]
+        // OrdStatus read as for an ExecutionReport: done at the broker, or a cancel in progress (6).
         // CxlRejReason 1, unknown order: whatever OrdStatus says, no report of it is coming.
-        let awaited = reason != "1" && m.byte(Tag.ordStatus).map(done.contains) == true
+        let awaited =
+            reason != "1"
+            && (Self.lifecycle(m, current: order.lifecycle).isTerminal
+                || m.byte(Tag.ordStatus) == UInt8(ascii: "6"))
         decide(
             CopyDecision(
                 reason: .cancelRejected, followerID: followers[f].config.followerID, symbol: order.intent.symbol,
