@@ -30,6 +30,7 @@ struct LoopbackBenchmarkTests {
             for name in [AgentRuntime.loopThreadName, LedgerFeed.threadName, BrokerSimulatorServer.loopThreadName] {
                 #expect((cpu[name] ?? 0) > 0, "\(name) in \(cpu)")
             }
+            #expect(result.runWaitMicrosPerSignal != nil && result.preemptionsPerSignal != nil)
         #endif
         let json = try JSONSerialization.jsonObject(with: Data(result.jsonLine.utf8)) as? [String: Any]
         #expect(json?["orders_sent"] as? Int == 24)

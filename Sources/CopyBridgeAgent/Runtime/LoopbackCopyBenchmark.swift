@@ -112,6 +112,11 @@ public enum LoopbackCopyBenchmark {
         /// harness's), in microseconds: on few cores, what the threads beside the copy path use
         /// decides how often a fill finds no core free.
         public var cpuMicrosPerSignal: [String: Double]?
+        /// Time each thread spent runnable but waiting for a CPU, per measured signal, in microseconds:
+        /// the copy path's (`cb-agent`) is time a fill waited for a core.
+        public var runWaitMicrosPerSignal: [String: Double]?
+        /// How often each thread was switched out while it could still run, per measured signal.
+        public var preemptionsPerSignal: [String: Double]?
         public var note: String?
 
         /// One line of JSON with sorted keys.
@@ -250,7 +255,8 @@ public enum LoopbackCopyBenchmark {
                 // benchmark's own cost on the thread it measures.
                 try await runtime.waitUntilFilled((k + 1) * followers)
             }
-            let cpu = ThreadCPU.read().micros(since: cpuAtStart, per: options.signals)
+            let cpuAtEnd = ThreadCPU.read()
+            let cpu = cpuAtEnd.micros(since: cpuAtStart, per: options.signals)
             try await echo.run(messages: total)
             try await idleEcho.run(messages: total, gap: signalGap)
             let summary = await runtime.stop()
@@ -264,6 +270,10 @@ public enum LoopbackCopyBenchmark {
                 agentClockMicros: ["p50": summary.latencyP50Micros ?? 0, "p99": summary.latencyP99Micros ?? 0],
                 agentClockSamples: summary.latencySamples)
             result.cpuMicrosPerSignal = cpu.isEmpty ? nil : cpu
+            if !cpu.isEmpty {
+                result.runWaitMicrosPerSignal = cpuAtEnd.waitMicros(since: cpuAtStart, per: options.signals)
+                result.preemptionsPerSignal = cpuAtEnd.preemptions(since: cpuAtStart, per: options.signals)
+            }
             result.note = note
             if let capture {
                 let segments = try capture.finish()
