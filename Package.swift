@@ -46,11 +46,13 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // Thread CPU affinity (C: Glibc declares sched_setaffinity only under _GNU_SOURCE).
+        .target(name: "CThreadAffinity"),
         // SwiftNIO channel handlers, initiators with failover, acceptors, TLS and message logs.
         .target(
             name: "FIXTransport",
             dependencies: [
-                "FIXSession",
+                "FIXSession", "CThreadAffinity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -110,6 +110,13 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
             discussion: "Needs write access to /dev/cpu_dma_latency."))
     var cpuIdleLatencyUs: [String] = ["none"]
 
+    @Option(
+        name: .customLong("loop-cpu"),
+        help: ArgumentHelp(
+            "The agent's LoopCPU, or none; repeat to compare settings in one run.",
+            discussion: "The simulated broker's loop shares the CPU with the agent's."))
+    var loopCPU: [String] = ["none"]
+
     func validate() throws {
         if signals < 1 || warmup < 0 { throw ValidationError("--signals must be positive, --warmup not negative") }
         if followers.isEmpty || followers.contains(where: { $0 < 1 }) {
@@ -124,17 +131,22 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
         for value in cpuIdleLatencyUs where value != "none" && Int(value).map({ $0 < 0 }) ?? true {
             throw ValidationError("--cpu-idle-latency-us must be none or microseconds (0 or more), not '\(value)'")
         }
+        for value in loopCPU where value != "none" && Int(value).map({ $0 < 0 }) ?? true {
+            throw ValidationError("--loop-cpu must be none or a CPU number (0 or more), not '\(value)'")
+        }
     }
 
     func run() async throws {
         for count in followers {
             for latency in cpuIdleLatencyUs {
-                try await run(followers: count, cpuIdleLatencyUs: Int(latency))
+                for cpu in loopCPU {
+                    try await run(followers: count, cpuIdleLatencyUs: Int(latency), loopCPU: Int(cpu))
+                }
             }
         }
     }
 
-    private func run(followers count: Int, cpuIdleLatencyUs latency: Int?) async throws {
+    private func run(followers count: Int, cpuIdleLatencyUs latency: Int?, loopCPU cpu: Int?) async throws {
         var options = LoopbackCopyBenchmark.Options()
         options.signals = signals
         options.warmup = warmup
@@ -142,10 +154,12 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
         options.journalSync = JournalSyncPolicy(rawValue: journalSync)!
         options.storeSync = storeSync
         options.capture = !noCapture
-        let setting = cpuIdleLatencyUs.count > 1 ? "-cpu-idle-\(latency.map(String.init) ?? "none")" : ""
+        var setting = cpuIdleLatencyUs.count > 1 ? "-cpu-idle-\(latency.map(String.init) ?? "none")" : ""
+        if loopCPU.count > 1 { setting += "-loop-cpu-\(cpu.map(String.init) ?? "none")" }
         options.folder = folder.map { "\($0)/followers-\(count)\(setting)" }
         options.ledger = !noLedger
         options.cpuIdleLatencyUs = latency
+        options.loopCPU = cpu
         print(try await LoopbackCopyBenchmark.run(options).jsonLine)
     }
 }

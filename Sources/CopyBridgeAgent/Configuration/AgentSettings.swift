@@ -23,11 +23,14 @@ public struct AgentSettings: Sendable, Equatable {
     /// The CPU wake-up limit to ask the kernel for while running (``CPULatencyRequest``), in
     /// microseconds; nil asks for nothing.
     public var cpuIdleLatencyUs: Int?
+    /// The CPU the copy path's event loop runs on alone (``LoopPinning``); nil leaves every thread
+    /// to the scheduler.
+    public var loopCPU: Int?
 
     public init(
         dataFolder: String, journalSync: JournalSyncPolicy = .always, tickIntervalMs: Int = 50,
         summaryIntervalSeconds: Int = 30, accountCurrency: String = "USD", name: String = "copybridge",
-        cpuIdleLatencyUs: Int? = nil
+        cpuIdleLatencyUs: Int? = nil, loopCPU: Int? = nil
     ) {
         self.dataFolder = dataFolder
         self.journalSync = journalSync
@@ -36,6 +39,7 @@ public struct AgentSettings: Sendable, Equatable {
         self.accountCurrency = accountCurrency
         self.name = name
         self.cpuIdleLatencyUs = cpuIdleLatencyUs
+        self.loopCPU = loopCPU
     }
 
     /// The journal file in ``dataFolder``.
@@ -51,6 +55,7 @@ public struct AgentSettings: Sendable, Equatable {
         public static let accountCurrency = "AccountCurrency"
         public static let name = "AgentName"
         public static let cpuIdleLatencyUs = "CPUIdleLatencyUs"
+        public static let loopCPU = "LoopCPU"
         /// `[SESSION]`: subscribe to the broker's market data for marks.
         public static let marketData = "MarketData"
         /// `[SESSION]`: the broker symbols to subscribe to.
@@ -101,6 +106,14 @@ public struct AgentSettings: Sendable, Equatable {
                     + "request. Needs write access to /dev/cpu_dma_latency (root, or a udev rule); the agent does not "
                     + "start without it."),
             SettingKey(
+                Key.loopCPU, in: agentBlock, .integer(0...4095),
+                doc: "Run the copy path's event loop (the `cb-agent` thread: sessions, engine, journal) on this CPU "
+                    + "only, and keep the agent's other threads (ledger, HTTP, logging, an in-process simulator) on "
+                    + "the others it may use: a fill then never waits behind them for that CPU, nor finds its caches "
+                    + "filled with their data. Pair it with a CPU the rest of the machine leaves alone (isolcpus, "
+                    + "a cpuset). The CPU must be one the agent may run on (taskset, cgroups); the agent does not "
+                    + "start otherwise. Unset: the scheduler places every thread."),
+            SettingKey(
                 Key.marketData, in: [.session], .bool, default: "N",
                 doc: "Subscribe to the broker's market data (MarketDataRequest) for marks: price checks, limit "
                     + "copies, unrealized P&L."),
@@ -126,6 +139,6 @@ public struct AgentSettings: Sendable, Equatable {
             summaryIntervalSeconds: block?.integer(Key.summaryIntervalSeconds) ?? 30,
             accountCurrency: block?.string(Key.accountCurrency) ?? "USD",
             name: block?.string(Key.name) ?? "copybridge",
-            cpuIdleLatencyUs: block?.integer(Key.cpuIdleLatencyUs))
+            cpuIdleLatencyUs: block?.integer(Key.cpuIdleLatencyUs), loopCPU: block?.integer(Key.loopCPU))
     }
 }

@@ -129,7 +129,9 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         }
         let running: Running
         var cpuLatency: CPULatencyRequest?
+        var pinning: LoopPinning?
         do {
+            pinning = try configuration.agent.loopCPU.map { cpu throws(AgentStartError) in try LoopPinning(cpu: cpu) }
             if let limit = configuration.agent.cpuIdleLatencyUs {
                 do {
                     cpuLatency = try CPULatencyRequest(microseconds: limit)
@@ -139,7 +141,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
                             + "write access to \(error.device), or remove the key")
                 }
             }
-            running = try await launch(cpuLatency: cpuLatency)
+            running = try await launch(cpuLatency: cpuLatency, pinning: pinning)
             state.withLock { $0 = .running(running) }
         } catch {
             cpuLatency?.release()
@@ -156,9 +158,11 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
                 throw AgentStartError("the HTTP server did not start: \(error)")
             }
         }
+        // The threads started since the loop was pinned (the HTTP server's) leave its CPU too.
+        pinning?.keepOthersOff()
     }
 
-    private func launch(cpuLatency: CPULatencyRequest?) async throws -> Running {
+    private func launch(cpuLatency: CPULatencyRequest?, pinning: LoopPinning?) async throws -> Running {
         let agent = configuration.agent
         let logger = options.logger
         let console = options.console ?? ConsoleOutput.standardOutput
@@ -213,6 +217,27 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         let loop = group.next()
         // Named for `top -H`, `ps -L` and profiles, where every SwiftNIO loop is otherwise NIO-ELT-n.
         loop.execute { ThreadName.setCurrent(AgentRuntime.loopThreadName) }
+        if let pinning {
+            do {
+                try await loop.submit { try pinning.pinLoopThread() }.get()
+                let moved = pinning.keepOthersOff()
+                let others = pinning.others.map(String.init).joined(separator: ",")
+                if others.isEmpty {
+                    logger.warning(
+                        "\(AgentSettings.Key.loopCPU)=\(pinning.cpu): the agent may use no other CPU; its other threads share it with the copy path's loop"
+                    )
+                } else {
+                    logger.info(
+                        "the copy path's loop runs on CPU \(pinning.cpu); \(moved) other threads moved to CPUs \(others)"
+                    )
+                }
+            } catch {
+                try? await group.shutdownGracefully()
+                if ownsSimulator { await simulator?.stop() }
+                ledger?.close()
+                throw AgentStartError("\(AgentSettings.Key.loopCPU)=\(pinning.cpu): \(error)")
+            }
+        }
         let core: AgentCore
         let fix: FIXEngine
         do {

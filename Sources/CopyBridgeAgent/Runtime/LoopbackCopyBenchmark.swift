@@ -1,4 +1,5 @@
 import BrokerSimulator
+import FIXTransport
 import Foundation
 import Logging
 import NIOCore
@@ -36,6 +37,10 @@ public enum LoopbackCopyBenchmark {
         public var ledger = true
         /// The agent's `CPUIdleLatencyUs` (nil: none).
         public var cpuIdleLatencyUs: Int?
+        /// The agent's `LoopCPU` (nil: none). The simulated broker's loop is put on the same CPU: it
+        /// stands for a broker on another machine, and on a machine with few cores the CPU it shares
+        /// with the agent is the one that costs the copy least (see ``run(_:)``).
+        public var loopCPU: Int?
 
         public init() {}
     }
@@ -78,6 +83,8 @@ public enum LoopbackCopyBenchmark {
         public var ledger: Bool
         /// The agent's `CPUIdleLatencyUs` (nil: none).
         public var cpuIdleLatencyUs: Int?
+        /// The agent's `LoopCPU`, which the simulated broker's loop shares (nil: none).
+        public var loopCPU: Int?
         /// `pcap` (kernel timestamps) or `agent-clock` (no capture).
         public var source: String
         /// NewOrderSingles the agent sent (warm-up included): `(warmup + signals) × followers` when
@@ -144,6 +151,7 @@ public enum LoopbackCopyBenchmark {
             JournalSync=\(options.journalSync.rawValue)
             SummaryIntervalSeconds=0
             \(options.cpuIdleLatencyUs.map { "CPUIdleLatencyUs=\($0)" } ?? "")
+            \(options.loopCPU.map { "LoopCPU=\($0)" } ?? "")
 
             [SIMULATOR]
             Symbols=EUR/USD:1.1000
@@ -227,6 +235,14 @@ public enum LoopbackCopyBenchmark {
             guard let sim = runtime.simulator, let brokerPort = sim.port(of: "BENCH") else {
                 throw AgentStartError("the simulated broker did not start")
             }
+            if let cpu = options.loopCPU {
+                // The agent moved the simulator's loop off its CPU; it goes back. The simulator wakes
+                // the agent as it writes a report and sleeps right after, so the two take turns on
+                // one CPU, while the ledger, the harness and tcpdump use the other. Put elsewhere, on
+                // two cores, the simulator crowds the ledger and the harness, and the far tail of the
+                // copy grew to 300-400 us (measured with taskset).
+                try await sim.eventLoop.submit { try ThreadAffinity.restrict(to: [cpu]) }.get()
+            }
             if options.capture {
                 do {
                     capture = try PacketCapture(
@@ -265,7 +281,7 @@ public enum LoopbackCopyBenchmark {
             var result = Result(
                 signals: options.signals, warmup: options.warmup, followers: followers,
                 journalSync: options.journalSync.rawValue, storeSync: options.storeSync, ledger: options.ledger,
-                cpuIdleLatencyUs: options.cpuIdleLatencyUs,
+                cpuIdleLatencyUs: options.cpuIdleLatencyUs, loopCPU: options.loopCPU,
                 source: "agent-clock", ordersSent: summary.ordersSent, filledOrders: summary.filledOrders,
                 agentClockMicros: ["p50": summary.latencyP50Micros ?? 0, "p99": summary.latencyP99Micros ?? 0],
                 agentClockSamples: summary.latencySamples)

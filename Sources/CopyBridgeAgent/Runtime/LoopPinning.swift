@@ -1,0 +1,54 @@
+import FIXTransport
+import Synchronization
+
+/// `LoopCPU`: the copy path's event loop alone on a CPU.
+///
+/// The loop's thread may run on that CPU only, and every other thread of the process on the other
+/// CPUs the process may use. On a machine with few cores this is what keeps a fill from waiting for
+/// the ledger's or the HTTP server's time slice (the kernel lets a running thread finish its slice
+/// before a woken one takes the CPU), and the loop's code and data in that CPU's caches.
+///
+/// A thread inherits its creator's CPUs: those started after the start by a thread other than the
+/// loop's stay off the CPU. ``keepOthersOff()`` runs once the loop is pinned and again at the end of
+/// the start (the HTTP server's threads).
+final class LoopPinning: Sendable {
+    let cpu: Int
+    /// The other CPUs the process may use: every thread but the loop's goes there. Empty when the
+    /// process may use only `cpu`, which it then shares with the loop.
+    let others: [Int]
+    private let loopThread = Mutex<Int32?>(nil)
+
+    /// Checks that the process may run on `cpu`.
+    init(cpu: Int) throws(AgentStartError) {
+        let key = AgentSettings.Key.loopCPU
+        guard let allowed = ThreadAffinity.allowedCPUs(), !allowed.isEmpty else {
+            throw AgentStartError("\(key)=\(cpu): this system does not let the agent choose its CPUs; remove the key")
+        }
+        guard allowed.contains(cpu) else {
+            throw AgentStartError(
+                "\(key)=\(cpu): the agent may run on CPUs \(allowed.map(String.init).joined(separator: ",")) only "
+                    + "(its affinity, from taskset or its cgroup); name one of them")
+        }
+        self.cpu = cpu
+        others = allowed.filter { $0 != cpu }
+    }
+
+    /// On the loop's thread: restricts it to the CPU.
+    func pinLoopThread() throws(ThreadAffinityError) {
+        try ThreadAffinity.restrict(to: [cpu])
+        loopThread.withLock { $0 = ThreadAffinity.currentThreadID }
+    }
+
+    /// Moves every thread but the loop's that may run on the CPU to the other CPUs. Returns how many
+    /// it moved; a thread that ended meanwhile is skipped.
+    @discardableResult
+    func keepOthersOff() -> Int {
+        guard !others.isEmpty, let loop = loopThread.withLock({ $0 }) else { return 0 }
+        var moved = 0
+        for thread in ThreadAffinity.processThreadIDs() where thread != loop {
+            guard let cpus = ThreadAffinity.allowedCPUs(of: thread), cpus.contains(cpu) else { continue }
+            if (try? ThreadAffinity.restrict(thread, to: others)) != nil { moved += 1 }
+        }
+        return moved
+    }
+}
