@@ -17,7 +17,7 @@ private func cpus(ofThreadsNamed name: String) -> [[Int]] {
 @Suite("Loop CPU", .serialized)
 struct LoopPinningTests {
     #if os(Linux)
-        @Test("LoopCPU puts the copy path's loop alone on its CPU and the agent's other threads on the rest")
+        @Test("LoopCPU puts the copy path's loop alone on its CPU and the other threads on the rest, until the stop")
         func pinsTheLoop() async throws {
             let allowed = try #require(ThreadAffinity.allowedCPUs())
             let cpu = try #require(allowed.last)
@@ -41,6 +41,7 @@ struct LoopPinningTests {
             let simulatorThread = try await simulatorLoop.submit { ThreadAffinity.currentThreadID }.get()
             let simulator = ThreadAffinity.allowedCPUs(of: simulatorThread)
             await runtime.stop()
+            #expect(ThreadAffinity.allowedCPUs() == allowed, "the stop gave the threads their CPUs back")
             // With a single CPU there is nowhere else to go: the others share it.
             let others = allowed.count > 1 ? allowed.filter { $0 != cpu } : allowed
             if allowed.count > 1 {

@@ -89,6 +89,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         var ownsSimulator: Bool
         var ledger: LedgerFeed?
         var cpuLatency: CPULatencyRequest?
+        var pinning: LoopPinning?
         var tick: RepeatedTask?
         var services: ServiceGroup?
         var servicesTask: Task<Void, any Error>?
@@ -145,6 +146,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
             state.withLock { $0 = .running(running) }
         } catch {
             cpuLatency?.release()
+            pinning?.release()
             state.withLock { $0 = .stopped(nil) }
             throw error
         }
@@ -318,7 +320,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
 
         var running = Running(
             group: group, core: core, fix: fix, simulator: simulator, ownsSimulator: ownsSimulator, ledger: ledger,
-            cpuLatency: cpuLatency, tick: tick, services: nil, servicesTask: nil, startedAt: Date(),
+            cpuLatency: cpuLatency, pinning: pinning, tick: tick, services: nil, servicesTask: nil, startedAt: Date(),
             dashboardRefreshMs: configuration.admin?.dashboardRefreshMs ?? 1000,
             mode: configuration.sessions.allSatisfy(\.simulated) ? "paper" : "live")
         try startServices(&running, metrics: metrics, registry: registry)
@@ -420,6 +422,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         }
         try? await running.group.shutdownGracefully()
         running.cpuLatency?.release()
+        running.pinning?.release()
         return summary
     }
 
@@ -441,6 +444,7 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         if running.ownsSimulator, let simulator = running.simulator { await simulator.stop() }
         // The kernel would drop the request with the process; a test's process lives on.
         running.cpuLatency?.release()
+        running.pinning?.release()
     }
 
     // MARK: Observing

@@ -10,9 +10,12 @@ import Synchronization
 ///
 /// A thread inherits its creator's CPUs: those started after the start by a thread other than the
 /// loop's stay off the CPU. ``keepOthersOff()`` runs once the loop is pinned and again at the end of
-/// the start (the HTTP server's threads).
+/// the start (the HTTP server's threads). ``release()`` gives the threads their CPUs back when the
+/// agent stops, for a process that goes on (tests, a benchmark comparing settings).
 final class LoopPinning: Sendable {
     let cpu: Int
+    /// The CPUs the process could use before the pinning.
+    let allowed: [Int]
     /// The other CPUs the process may use: every thread but the loop's goes there. Empty when the
     /// process may use only `cpu`, which it then shares with the loop.
     let others: [Int]
@@ -30,6 +33,7 @@ final class LoopPinning: Sendable {
                     + "(its affinity, from taskset or its cgroup); name one of them")
         }
         self.cpu = cpu
+        self.allowed = allowed
         others = allowed.filter { $0 != cpu }
     }
 
@@ -50,5 +54,14 @@ final class LoopPinning: Sendable {
             if (try? ThreadAffinity.restrict(thread, to: others)) != nil { moved += 1 }
         }
         return moved
+    }
+
+    /// Gives the threads the pinning moved (those on exactly the other CPUs) every CPU the process
+    /// could use before. A thread that ended meanwhile is skipped.
+    func release() {
+        guard !others.isEmpty else { return }
+        for thread in ThreadAffinity.processThreadIDs() where ThreadAffinity.allowedCPUs(of: thread) == others {
+            try? ThreadAffinity.restrict(thread, to: allowed)
+        }
     }
 }
