@@ -224,14 +224,17 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
                 try await loop.submit { try pinning.pinLoopThread() }.get()
                 let moved = pinning.keepOthersOff()
                 let others = pinning.others.map(String.init).joined(separator: ",")
+                let key = AgentSettings.Key.loopCPU
                 if others.isEmpty {
-                    logger.warning(
-                        "\(AgentSettings.Key.loopCPU)=\(pinning.cpu): the agent may use no other CPU; its other threads share it with the copy path's loop"
-                    )
+                    let text =
+                        "\(key)=\(pinning.cpu): the agent may use no other CPU; its other threads share it with "
+                        + "the copy path's loop"
+                    logger.warning("\(text)")
                 } else {
-                    logger.info(
-                        "the copy path's loop runs on CPU \(pinning.cpu); \(moved) other threads moved to CPUs \(others)"
-                    )
+                    let text =
+                        "the copy path's loop runs on CPU \(pinning.cpu); \(moved) other threads moved to CPUs "
+                        + others
+                    logger.info("\(text)")
                 }
             } catch {
                 try? await group.shutdownGracefully()

@@ -69,9 +69,12 @@ struct LedgerFollowerFees: Sendable, Equatable {
 /// fill, the orders, their fills) in separate bursts of the agent's loop, and one transaction for all
 /// that arrive in a few milliseconds costs a fraction of one per burst, on a thread that shares the
 /// machine's cores with the copy path. The ledger is that much behind the agent, never more: a stop
-/// (``close()``) or a wait for it (``drain()``) ends the gathering at once, and so does a large batch. It runs at normal priority: a lower scheduling
-/// class (`SCHED_IDLE`) lets it starve for seconds on a busy machine with few cores, and anything
-/// waiting on the ledger with it; ``close()`` waits until it has caught up.
+/// (``close()``) or a wait for it (``drain()``) ends the gathering at once, and so does a large batch.
+///
+/// It runs at normal priority: a lower scheduling class (`SCHED_IDLE`) lets it starve for seconds on
+/// a busy machine with few cores, and anything waiting on the ledger with it (and measured again on
+/// the development machine, it made copies slower, not faster); ``close()`` waits until it has caught
+/// up.
 ///
 /// Every input is recorded idempotently by the ledger; a refusal is logged and never stops copying.
 ///
