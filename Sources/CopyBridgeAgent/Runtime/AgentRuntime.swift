@@ -219,33 +219,10 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         let loop = group.next()
         // Named for `top -H`, `ps -L` and profiles, where every SwiftNIO loop is otherwise NIO-ELT-n.
         loop.execute { ThreadName.setCurrent(AgentRuntime.loopThreadName) }
-        if let pinning {
-            do {
-                try await loop.submit { try pinning.pinLoopThread() }.get()
-                let moved = pinning.keepOthersOff()
-                let others = pinning.others.map(String.init).joined(separator: ",")
-                let key = AgentSettings.Key.loopCPU
-                if others.isEmpty {
-                    let text =
-                        "\(key)=\(pinning.cpu): the agent may use no other CPU; its other threads share it with "
-                        + "the copy path's loop"
-                    logger.warning("\(text)")
-                } else {
-                    let text =
-                        "the copy path's loop runs on CPU \(pinning.cpu); \(moved) other threads moved to CPUs "
-                        + others
-                    logger.info("\(text)")
-                }
-            } catch {
-                try? await group.shutdownGracefully()
-                if ownsSimulator { await simulator?.stop() }
-                ledger?.close()
-                throw AgentStartError("\(AgentSettings.Key.loopCPU)=\(pinning.cpu): \(error)")
-            }
-        }
         let core: AgentCore
         let fix: FIXEngine
         do {
+            try await pinning?.pin(loop, logger: logger)
             core = try AgentCore(
                 loop: loop, configuration: configuration, journal: journal, metrics: metrics, ledger: ledger,
                 console: console, printsActivity: options.printsActivity, logger: logger,

@@ -1,4 +1,6 @@
 import FIXTransport
+import Logging
+import NIOCore
 import Synchronization
 
 /// `LoopCPU`: the copy path's event loop alone on a CPU.
@@ -37,8 +39,29 @@ final class LoopPinning: Sendable {
         others = allowed.filter { $0 != cpu }
     }
 
+    /// Restricts `loop`'s thread to the CPU and moves the other threads off it, and says so in the log.
+    func pin(_ loop: any EventLoop, logger: Logger) async throws {
+        let key = AgentSettings.Key.loopCPU
+        do {
+            try await loop.submit { try self.pinLoopThread() }.get()
+        } catch {
+            throw AgentStartError("\(key)=\(cpu): \(error)")
+        }
+        let moved = keepOthersOff()
+        if others.isEmpty {
+            let text =
+                "\(key)=\(cpu): the agent may use no other CPU; its other threads share it with the copy path's loop"
+            logger.warning("\(text)")
+        } else {
+            let text =
+                "the copy path's loop runs on CPU \(cpu); \(moved) other threads moved to CPUs "
+                + others.map(String.init).joined(separator: ",")
+            logger.info("\(text)")
+        }
+    }
+
     /// On the loop's thread: restricts it to the CPU.
-    func pinLoopThread() throws(ThreadAffinityError) {
+    private func pinLoopThread() throws(ThreadAffinityError) {
         try ThreadAffinity.restrict(to: [cpu])
         loopThread.withLock { $0 = ThreadAffinity.currentThreadID }
     }
