@@ -32,8 +32,7 @@ struct CPULatencyRequestTests {
         let folder = try TestFolder()
         var options = LoopbackCopyBenchmark.Options()
         options.cpuIdleLatencyUs = unusualLimit
-        let file = try folder.write("agent.conf", LoopbackCopyBenchmark.settings(options))
-        let configuration = try AgentConfiguration.load(path: file, dataFolder: folder.path + "/data")
+        let configuration = try LoopbackCopyBenchmark.configuration(options, in: folder.path)
         #expect(configuration.agent.cpuIdleLatencyUs == unusualLimit)
         let before = try #require(CPULatencyRequest.current())
         let runtime = AgentRuntime(configuration: configuration, options: .quietTests)

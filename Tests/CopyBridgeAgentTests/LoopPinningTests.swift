@@ -7,10 +7,8 @@ import Testing
 
 /// A thread's CPUs by its name, for every thread of this process with that name.
 private func cpus(ofThreadsNamed name: String) -> [[Int]] {
-    ThreadAffinity.processThreadIDs().compactMap { tid in
-        let comm = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)
-        guard comm?.trimmingCharacters(in: .whitespacesAndNewlines) == name else { return nil }
-        return ThreadAffinity.allowedCPUs(of: tid)
+    ThreadCPU.read().threads.compactMap { tid, thread in
+        thread.name == name ? ThreadAffinity.allowedCPUs(of: Int32(tid)) : nil
     }
 }
 
@@ -29,8 +27,7 @@ struct LoopPinningTests {
             let folder = try TestFolder()
             var options = LoopbackCopyBenchmark.Options()
             options.loopCPU = cpu
-            let file = try folder.write("agent.conf", LoopbackCopyBenchmark.settings(options))
-            let configuration = try AgentConfiguration.load(path: file, dataFolder: folder.path + "/data")
+            let configuration = try LoopbackCopyBenchmark.configuration(options, in: folder.path)
             #expect(configuration.agent.loopCPU == cpu)
             let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
             try await runtime.start()
@@ -59,8 +56,7 @@ struct LoopPinningTests {
             let folder = try TestFolder()
             var options = LoopbackCopyBenchmark.Options()
             options.loopCPU = foreign
-            let file = try folder.write("agent.conf", LoopbackCopyBenchmark.settings(options))
-            let configuration = try AgentConfiguration.load(path: file, dataFolder: folder.path + "/data")
+            let configuration = try LoopbackCopyBenchmark.configuration(options, in: folder.path)
             let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
             await #expect {
                 try await runtime.start()

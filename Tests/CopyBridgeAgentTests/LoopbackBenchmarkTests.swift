@@ -39,8 +39,7 @@ struct LoopbackBenchmarkTests {
     @Test("waiting for filled orders returns once they are filled and times out when they are not")
     func waitsForFilledOrders() async throws {
         let folder = try TestFolder()
-        let file = try folder.write("agent.conf", LoopbackCopyBenchmark.settings(LoopbackCopyBenchmark.Options()))
-        let configuration = try AgentConfiguration.load(path: file, dataFolder: folder.path + "/data")
+        let configuration = try LoopbackCopyBenchmark.configuration(LoopbackCopyBenchmark.Options(), in: folder.path)
         let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
         try await runtime.start()
         do {

@@ -135,6 +135,14 @@ public enum LoopbackCopyBenchmark {
         }
     }
 
+    /// The agent's configuration for `options`: the settings (``settings(_:)``) written to
+    /// `folder`/bench.conf, the data folder `folder`/data.
+    static func configuration(_ options: Options, in folder: String) throws -> AgentConfiguration {
+        let file = folder + "/bench.conf"
+        try settings(options).write(toFile: file, atomically: true, encoding: .utf8)
+        return try AgentConfiguration.load(path: file, dataFolder: folder + "/data")
+    }
+
     static func settings(_ options: Options) -> String {
         var text = """
             [DEFAULT]
@@ -202,9 +210,7 @@ public enum LoopbackCopyBenchmark {
             .path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { if options.folder == nil { try? FileManager.default.removeItem(atPath: folder) } }
-        let file = folder + "/bench.conf"
-        try settings(options).write(toFile: file, atomically: true, encoding: .utf8)
-        let configuration = try AgentConfiguration.load(path: file, dataFolder: folder + "/data")
+        let configuration = try configuration(options, in: folder)
         // Warnings only: the sessions' and simulator's start-up lines would mix with the results.
         var logger = Logger(label: "copybridge.bench")
         logger.logLevel = .warning
