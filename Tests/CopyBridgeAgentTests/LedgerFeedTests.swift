@@ -11,17 +11,14 @@ struct LedgerFeedTests {
     @Test("the recording thread carries its name, as ps -L and profiles show it")
     func threadIsNamed() throws {
         let folder = try TestFolder()
-        let feed = try LedgerFeed(
-            path: folder.path + "/ledger.sqlite", logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let feed = try LedgerFeed(path: folder.path + "/ledger.sqlite", logger: Self.quiet)
         defer { feed.close() }
         // Something to record, so that the drain waits for the thread to have run.
         feed.recordConfiguration(
             followers: [("bob", "BOB", 10000, ["alice"], nil)], providers: [("alice", "ALICE", nil)], currency: "USD",
             at: AgentClock.wallNanos())
         feed.drain()
-        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
-        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
-        #expect(names.contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == LedgerFeed.threadName })
+        #expect(ThreadCPU.read().threads.values.contains { $0.name == LedgerFeed.threadName })
     }
 
     /// A window far longer than any test: only a drain, a stop or a large batch ends the gathering.
