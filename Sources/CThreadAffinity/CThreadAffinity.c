@@ -46,3 +46,29 @@ int cthreadaffinity_gettid(void) {
     return 0;
 #endif
 }
+
+int cthreadaffinity_set_fifo(int priority) {
+#ifdef __linux__
+    struct sched_param param = {.sched_priority = priority};
+    int policy = priority > 0 ? (SCHED_FIFO | SCHED_RESET_ON_FORK) : SCHED_OTHER;
+    return sched_setscheduler(0, policy, &param) == 0 ? 0 : errno;
+#else
+    (void)priority;
+    return ENOSYS;
+#endif
+}
+
+int cthreadaffinity_realtime_priority(int tid) {
+#ifdef __linux__
+    int policy = sched_getscheduler(tid);
+    if (policy < 0) return -errno;
+    policy &= ~SCHED_RESET_ON_FORK;
+    if (policy != SCHED_FIFO && policy != SCHED_RR) return 0;
+    struct sched_param param;
+    if (sched_getparam(tid, &param) != 0) return -errno;
+    return param.sched_priority;
+#else
+    (void)tid;
+    return -ENOSYS;
+#endif
+}
