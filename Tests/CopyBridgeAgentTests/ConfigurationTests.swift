@@ -207,7 +207,9 @@ struct ConfigurationTests {
     @Test("agent and admin blocks are checked like the others")
     func agentBlock() {
         let text = settings(
-            extra: "[AGENT]\nJournalSync=sometimes\nTickIntervalMs=0\nCPUIdleLatencyUs=-1\n[AGENT]\nDataFolder=x")
+            extra:
+                "[AGENT]\nJournalSync=sometimes\nTickIntervalMs=0\nCPUIdleLatencyUs=-1\nLoopRealtimePriority=100\n"
+                + "[AGENT]\nDataFolder=x")
         let found = problems(text)
         #expect(
             found.contains {
@@ -215,6 +217,7 @@ struct ConfigurationTests {
             })
         #expect(found.contains { $0.contains("'TickIntervalMs'") })
         #expect(found.contains { $0.contains("'CPUIdleLatencyUs'") })
+        #expect(found.contains { $0.contains("'LoopRealtimePriority'") && $0.contains("an integer from 1 to 99") })
         #expect(found.contains { $0.contains("[AGENT] may appear once") })
         let exposed = settings(extra: "[ADMIN]\nHttpBindHost=0.0.0.0")
         #expect(problems(exposed).contains { $0.contains("is not a loopback address") })

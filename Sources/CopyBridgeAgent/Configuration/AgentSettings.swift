@@ -1,4 +1,5 @@
 import FIXSession
+import FIXTransport
 import Foundation
 
 extension SettingsBlockKind {
@@ -26,11 +27,14 @@ public struct AgentSettings: Sendable, Equatable {
     /// The CPU the copy path's event loop runs on alone (``LoopPinning``); nil leaves every thread
     /// to the scheduler.
     public var loopCPU: Int?
+    /// The SCHED_FIFO priority of the copy path's event loop (``LoopPriority``); nil leaves it under
+    /// the normal policy.
+    public var loopRealtimePriority: Int?
 
     public init(
         dataFolder: String, journalSync: JournalSyncPolicy = .always, tickIntervalMs: Int = 50,
         summaryIntervalSeconds: Int = 30, accountCurrency: String = "USD", name: String = "copybridge",
-        cpuIdleLatencyUs: Int? = nil, loopCPU: Int? = nil
+        cpuIdleLatencyUs: Int? = nil, loopCPU: Int? = nil, loopRealtimePriority: Int? = nil
     ) {
         self.dataFolder = dataFolder
         self.journalSync = journalSync
@@ -40,6 +44,7 @@ public struct AgentSettings: Sendable, Equatable {
         self.name = name
         self.cpuIdleLatencyUs = cpuIdleLatencyUs
         self.loopCPU = loopCPU
+        self.loopRealtimePriority = loopRealtimePriority
     }
 
     /// The journal file in ``dataFolder``.
@@ -56,6 +61,7 @@ public struct AgentSettings: Sendable, Equatable {
         public static let name = "AgentName"
         public static let cpuIdleLatencyUs = "CPUIdleLatencyUs"
         public static let loopCPU = "LoopCPU"
+        public static let loopRealtimePriority = "LoopRealtimePriority"
         /// `[SESSION]`: subscribe to the broker's market data for marks.
         public static let marketData = "MarketData"
         /// `[SESSION]`: the broker symbols to subscribe to.
@@ -114,6 +120,16 @@ public struct AgentSettings: Sendable, Equatable {
                     + "a cpuset). The CPU must be one the agent may run on (taskset, cgroups); the agent does not "
                     + "start otherwise. Unset: the scheduler places every thread."),
             SettingKey(
+                Key.loopRealtimePriority, in: agentBlock, .integer(ThreadScheduling.realTimePriorities),
+                doc: "Run the copy path's event loop (the `cb-agent` thread) under the real-time policy SCHED_FIFO "
+                    + "at this priority: a fill arriving for it takes the CPU at once from any normal thread "
+                    + "instead of waiting for that thread to sleep or use up its time slice. Threads the loop "
+                    + "starts run under the normal policy. Best with LoopCPU, so that the other threads are not "
+                    + "the ones kept waiting. The kernel leaves normal threads 5% of each CPU even from a busy "
+                    + "real-time thread (kernel.sched_rt_runtime_us). Needs CAP_SYS_NICE or an RLIMIT_RTPRIO of "
+                    + "at least the priority (LimitRTPRIO= in a systemd unit); the agent does not start without "
+                    + "it. Unset: the normal policy."),
+            SettingKey(
                 Key.marketData, in: [.session], .bool, default: "N",
                 doc: "Subscribe to the broker's market data (MarketDataRequest) for marks: price checks, limit "
                     + "copies, unrealized P&L."),
@@ -139,6 +155,7 @@ public struct AgentSettings: Sendable, Equatable {
             summaryIntervalSeconds: block?.integer(Key.summaryIntervalSeconds) ?? 30,
             accountCurrency: block?.string(Key.accountCurrency) ?? "USD",
             name: block?.string(Key.name) ?? "copybridge",
-            cpuIdleLatencyUs: block?.integer(Key.cpuIdleLatencyUs), loopCPU: block?.integer(Key.loopCPU))
+            cpuIdleLatencyUs: block?.integer(Key.cpuIdleLatencyUs), loopCPU: block?.integer(Key.loopCPU),
+            loopRealtimePriority: block?.integer(Key.loopRealtimePriority))
     }
 }

@@ -223,6 +223,9 @@ public final class AgentRuntime: AgentStateSource, AdminCommandHandler, EngineCo
         let fix: FIXEngine
         do {
             try await pinning?.pin(loop, logger: logger)
+            if let priority = agent.loopRealtimePriority {
+                try await LoopPriority(priority: priority).apply(loop, logger: logger)
+            }
             core = try AgentCore(
                 loop: loop, configuration: configuration, journal: journal, metrics: metrics, ledger: ledger,
                 console: console, printsActivity: options.printsActivity, logger: logger,
