@@ -5,7 +5,8 @@
 # once with requests spaced as the signals are). One JSON line per follower count; extra arguments go to `copybridge bench loopback` (see its --help).
 #
 #   Benchmarks/bench-copy-loopback.sh [--signals N] [--followers N ...] [--no-ledger] \
-#       [--cpu-idle-latency-us none --cpu-idle-latency-us 0] [--loop-cpu none --loop-cpu 1] ...
+#       [--cpu-idle-latency-us none --cpu-idle-latency-us 0] [--loop-cpu none --loop-cpu 1] \
+#       [--loop-realtime-priority none --loop-realtime-priority 10] ...
 #
 # Needs tcpdump (Debian: tcpdump, installed here when missing) and the right to capture on lo (root
 # or CAP_NET_RAW).

@@ -117,6 +117,13 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
             discussion: "The simulated broker's loop shares the CPU with the agent's."))
     var loopCPU: [String] = ["none"]
 
+    @Option(
+        name: .customLong("loop-realtime-priority"),
+        help: ArgumentHelp(
+            "The agent's LoopRealtimePriority (1-99), or none; repeat to compare settings in one run.",
+            discussion: "Needs CAP_SYS_NICE or an RLIMIT_RTPRIO of at least the priority."))
+    var loopRealtimePriority: [String] = ["none"]
+
     func validate() throws {
         if signals < 1 || warmup < 0 { throw ValidationError("--signals must be positive, --warmup not negative") }
         if followers.isEmpty || followers.contains(where: { $0 < 1 }) {
@@ -128,25 +135,41 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
         if !["always", "batch", "never"].contains(storeSync) {
             throw ValidationError("--store-sync must be always, batch or never")
         }
-        for value in cpuIdleLatencyUs where value != "none" && Int(value).map({ $0 < 0 }) ?? true {
-            throw ValidationError("--cpu-idle-latency-us must be none or microseconds (0 or more), not '\(value)'")
+        try Self.check(cpuIdleLatencyUs, "cpu-idle-latency-us", 0..., "microseconds (0 or more)")
+        try Self.check(loopCPU, "loop-cpu", 0..., "a CPU number (0 or more)")
+        try Self.check(loopRealtimePriority, "loop-realtime-priority", 1...99, "a priority from 1 to 99")
+    }
+
+    /// Each of `values` is `none` or a number in `range`.
+    private static func check(
+        _ values: [String], _ option: String, _ range: some RangeExpression<Int>, _ what: String
+    ) throws {
+        for value in values where value != "none" && !(Int(value).map(range.contains) ?? false) {
+            throw ValidationError("--\(option) must be none or \(what), not '\(value)'")
         }
-        for value in loopCPU where value != "none" && Int(value).map({ $0 < 0 }) ?? true {
-            throw ValidationError("--loop-cpu must be none or a CPU number (0 or more), not '\(value)'")
-        }
+    }
+
+    /// One agent setting of the repeatable options (nil: none).
+    private struct Setting {
+        var cpuIdleLatencyUs: Int?
+        var loopCPU: Int?
+        var loopRealtimePriority: Int?
     }
 
     func run() async throws {
-        for count in followers {
-            for latency in cpuIdleLatencyUs {
-                for cpu in loopCPU {
-                    try await run(followers: count, cpuIdleLatencyUs: Int(latency), loopCPU: Int(cpu))
+        let settings = cpuIdleLatencyUs.flatMap { latency in
+            loopCPU.flatMap { cpu in
+                loopRealtimePriority.map {
+                    Setting(cpuIdleLatencyUs: Int(latency), loopCPU: Int(cpu), loopRealtimePriority: Int($0))
                 }
             }
         }
+        for count in followers {
+            for setting in settings { try await run(followers: count, setting) }
+        }
     }
 
-    private func run(followers count: Int, cpuIdleLatencyUs latency: Int?, loopCPU cpu: Int?) async throws {
+    private func run(followers count: Int, _ setting: Setting) async throws {
         var options = LoopbackCopyBenchmark.Options()
         options.signals = signals
         options.warmup = warmup
@@ -154,12 +177,17 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
         options.journalSync = JournalSyncPolicy(rawValue: journalSync)!
         options.storeSync = storeSync
         options.capture = !noCapture
-        var setting = cpuIdleLatencyUs.count > 1 ? "-cpu-idle-\(latency.map(String.init) ?? "none")" : ""
-        if loopCPU.count > 1 { setting += "-loop-cpu-\(cpu.map(String.init) ?? "none")" }
-        options.folder = folder.map { "\($0)/followers-\(count)\(setting)" }
+        // A subfolder per value of each option that was repeated.
+        var suffix = ""
+        func name(_ value: Int?) -> String { value.map(String.init) ?? "none" }
+        if cpuIdleLatencyUs.count > 1 { suffix += "-cpu-idle-\(name(setting.cpuIdleLatencyUs))" }
+        if loopCPU.count > 1 { suffix += "-loop-cpu-\(name(setting.loopCPU))" }
+        if loopRealtimePriority.count > 1 { suffix += "-loop-priority-\(name(setting.loopRealtimePriority))" }
+        options.folder = folder.map { "\($0)/followers-\(count)\(suffix)" }
         options.ledger = !noLedger
-        options.cpuIdleLatencyUs = latency
-        options.loopCPU = cpu
+        options.cpuIdleLatencyUs = setting.cpuIdleLatencyUs
+        options.loopCPU = setting.loopCPU
+        options.loopRealtimePriority = setting.loopRealtimePriority
         print(try await LoopbackCopyBenchmark.run(options).jsonLine)
     }
 }

@@ -41,6 +41,8 @@ public enum LoopbackCopyBenchmark {
         /// stands for a broker on another machine, and on a machine with few cores the CPU it shares
         /// with the agent is the one that costs the copy least (see ``run(_:)``).
         public var loopCPU: Int?
+        /// The agent's `LoopRealtimePriority` (nil: none).
+        public var loopRealtimePriority: Int?
 
         public init() {}
     }
@@ -85,6 +87,8 @@ public enum LoopbackCopyBenchmark {
         public var cpuIdleLatencyUs: Int?
         /// The agent's `LoopCPU`, which the simulated broker's loop shares (nil: none).
         public var loopCPU: Int?
+        /// The agent's `LoopRealtimePriority` (nil: none).
+        public var loopRealtimePriority: Int?
         /// `pcap` (kernel timestamps) or `agent-clock` (no capture).
         public var source: String
         /// NewOrderSingles the agent sent (warm-up included): `(warmup + signals) × followers` when
@@ -160,6 +164,7 @@ public enum LoopbackCopyBenchmark {
             SummaryIntervalSeconds=0
             \(options.cpuIdleLatencyUs.map { "CPUIdleLatencyUs=\($0)" } ?? "")
             \(options.loopCPU.map { "LoopCPU=\($0)" } ?? "")
+            \(options.loopRealtimePriority.map { "LoopRealtimePriority=\($0)" } ?? "")
 
             [SIMULATOR]
             Symbols=EUR/USD:1.1000
@@ -288,6 +293,7 @@ public enum LoopbackCopyBenchmark {
                 signals: options.signals, warmup: options.warmup, followers: followers,
                 journalSync: options.journalSync.rawValue, storeSync: options.storeSync, ledger: options.ledger,
                 cpuIdleLatencyUs: options.cpuIdleLatencyUs, loopCPU: options.loopCPU,
+                loopRealtimePriority: options.loopRealtimePriority,
                 source: "agent-clock", ordersSent: summary.ordersSent, filledOrders: summary.filledOrders,
                 agentClockMicros: ["p50": summary.latencyP50Micros ?? 0, "p99": summary.latencyP99Micros ?? 0],
                 agentClockSamples: summary.latencySamples)
