@@ -6,9 +6,9 @@ import NIOCore
 ///
 /// A thread woken on a CPU that a normal thread holds waits until that thread sleeps or the
 /// scheduler decides its turn is over; a real-time thread takes the CPU at once. For the copy path
-/// that wait is the time between a fill arriving and the agent reading it: with a simulated broker
-/// on the same CPU it was a third of the copy (see the README's figures). The loop's thread ends
-/// with the agent's stop, so nothing is given back.
+/// that wait lies between a fill arriving and the agent reading it: with a simulated broker on the
+/// same CPU, the priority took a third off the median copy (see the README's figures). The loop's
+/// thread ends with the agent's stop, so nothing is given back.
 struct LoopPriority: Sendable {
     let priority: Int
 
