@@ -30,12 +30,9 @@ struct CPULatencyRequestTests {
         .enabled(if: canRequestCPULatency, "no write access to /dev/cpu_dma_latency"))
     func agentHoldsIt() async throws {
         let folder = try TestFolder()
-        var options = LoopbackCopyBenchmark.Options()
-        options.cpuIdleLatencyUs = unusualLimit
-        let configuration = try LoopbackCopyBenchmark.configuration(options, in: folder.path)
-        #expect(configuration.agent.cpuIdleLatencyUs == unusualLimit)
+        let runtime = try benchmarkRuntime(in: folder) { $0.cpuIdleLatencyUs = unusualLimit }
+        #expect(runtime.configuration.agent.cpuIdleLatencyUs == unusualLimit)
         let before = try #require(CPULatencyRequest.current())
-        let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
         try await runtime.start()
         #expect((CPULatencyRequest.current() ?? .max) <= Int32(unusualLimit), "the limit is in force")
         await runtime.stop()

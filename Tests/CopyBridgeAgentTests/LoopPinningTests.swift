@@ -25,11 +25,8 @@ struct LoopPinningTests {
                 for tid in ThreadAffinity.processThreadIDs() { try? ThreadAffinity.restrict(tid, to: allowed) }
             }
             let folder = try TestFolder()
-            var options = LoopbackCopyBenchmark.Options()
-            options.loopCPU = cpu
-            let configuration = try LoopbackCopyBenchmark.configuration(options, in: folder.path)
-            #expect(configuration.agent.loopCPU == cpu)
-            let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
+            let runtime = try benchmarkRuntime(in: folder) { $0.loopCPU = cpu }
+            #expect(runtime.configuration.agent.loopCPU == cpu)
             try await runtime.start()
             // Other tests' agents may run in this process at the same time (and had their threads moved
             // too): the loop is found as the one agent loop on the CPU, the simulator by its loop.
@@ -54,10 +51,7 @@ struct LoopPinningTests {
             let allowed = try #require(ThreadAffinity.allowedCPUs())
             let foreign = try #require(allowed.max()) + 1
             let folder = try TestFolder()
-            var options = LoopbackCopyBenchmark.Options()
-            options.loopCPU = foreign
-            let configuration = try LoopbackCopyBenchmark.configuration(options, in: folder.path)
-            let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
+            let runtime = try benchmarkRuntime(in: folder) { $0.loopCPU = foreign }
             await #expect {
                 try await runtime.start()
             } throws: { error in

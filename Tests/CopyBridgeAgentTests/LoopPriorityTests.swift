@@ -34,11 +34,8 @@ struct LoopPriorityTests {
             // A priority no other test uses: the loop is found by it among other tests' agents.
             let priority = 3
             let folder = try TestFolder()
-            var options = LoopbackCopyBenchmark.Options()
-            options.loopRealtimePriority = priority
-            let configuration = try LoopbackCopyBenchmark.configuration(options, in: folder.path)
-            #expect(configuration.agent.loopRealtimePriority == priority)
-            let runtime = AgentRuntime(configuration: configuration, options: .quietTests)
+            let runtime = try benchmarkRuntime(in: folder) { $0.loopRealtimePriority = priority }
+            #expect(runtime.configuration.agent.loopRealtimePriority == priority)
             guard mayUseRealTime(priority) else {
                 await #expect {
                     try await runtime.start()

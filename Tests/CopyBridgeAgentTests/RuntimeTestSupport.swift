@@ -213,6 +213,17 @@ func withRuntime<T>(
     }
 }
 
+/// An agent, not yet started, on the loopback benchmark's settings (its simulated broker, one
+/// follower) changed by `configure`, with its files in `folder`.
+func benchmarkRuntime(
+    in folder: TestFolder, _ configure: (inout LoopbackCopyBenchmark.Options) -> Void
+) throws -> AgentRuntime {
+    var options = LoopbackCopyBenchmark.Options()
+    configure(&options)
+    let configuration = try LoopbackCopyBenchmark.configuration(options, in: folder.path)
+    return AgentRuntime(configuration: configuration, options: .quietTests)
+}
+
 extension AgentRuntimeOptions {
     /// No standard output, no HTTP server, a short stop.
     static var quietTests: AgentRuntimeOptions {
