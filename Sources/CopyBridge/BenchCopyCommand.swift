@@ -1,6 +1,7 @@
 import ArgumentParser
 import CopyBridgeAgent
 import CopyBridgeBench
+import FIXTransport
 import Foundation
 
 /// `copybridge bench copy`: the copy engine's tick-to-copy in process.
@@ -137,7 +138,10 @@ struct LoopbackBenchCommand: AsyncParsableCommand {
         }
         try Self.check(cpuIdleLatencyUs, "cpu-idle-latency-us", 0..., "microseconds (0 or more)")
         try Self.check(loopCPU, "loop-cpu", 0..., "a CPU number (0 or more)")
-        try Self.check(loopRealtimePriority, "loop-realtime-priority", 1...99, "a priority from 1 to 99")
+        let priorities = ThreadScheduling.realTimePriorities
+        try Self.check(
+            loopRealtimePriority, "loop-realtime-priority", priorities,
+            "a priority from \(priorities.lowerBound) to \(priorities.upperBound)")
     }
 
     /// Each of `values` is `none` or a number in `range`.
